@@ -1,0 +1,1 @@
+"""FinOps Lens analytics: pure Python over DuckDB; never imports streamlit."""

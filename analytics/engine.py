@@ -1,0 +1,35 @@
+"""The one seam between the analytics and the database engine: SQL with bound parameters in,
+a DataFrame out. DuckDB is the embedded default; a Spark SQL or Trino engine would implement
+the same `query`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import duckdb
+import pandas as pd
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+class Engine(Protocol):
+    def query(self, sql: str, params: Params = (), frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """Run `sql` with bound `params`; `frames` are small tables the query may name."""
+        ...
+
+
+class DuckDBEngine:
+    """Runs each query on its own cursor, so one connection can serve several threads."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def query(self, sql: str, params: Params = (), frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        cur = self.con.cursor()
+        try:
+            for name, frame in (frames or {}).items():
+                cur.register(name, frame)
+            return cur.execute(sql, params).df()
+        finally:
+            cur.close()

@@ -1,0 +1,1 @@
+"""Source files into the FOCUS store: detection, staging, validation, loading."""

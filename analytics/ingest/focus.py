@@ -1,0 +1,207 @@
+"""FOCUS 1.0-1.3 files (CSV, CSV.gz, Parquet) into a typed staging table, repairing the quirks
+real exports have and saying what was repaired; values that cannot be read refuse the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest.report import IngestError, IngestReport
+from analytics.schema import ENUMS, FOCUS_COLUMNS, MONEY, QUANTITY, REQUIRED_COLUMNS, TIME
+
+# Names from the 1.0-preview and earlier drafts that real files still carry.
+ALIASES = {
+    "provider": "ProviderName",
+    "publisher": "PublisherName",
+    "invoiceissuer": "InvoiceIssuerName",
+    "chargetype": "ChargeCategory",
+    "amortizedcost": "EffectiveCost",
+    "usagequantity": "ConsumedQuantity",
+    "usageunit": "ConsumedUnit",
+}
+# Microsoft's FOCUS exports write these placeholders where FOCUS wants a null.
+MICROSOFT_PLACEHOLDERS = ("-2", "Unassigned")
+PLACEHOLDER_COLUMNS = (
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "SkuId",
+    "SkuPriceId",
+    "SkuMeter",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "RegionId",
+    "RegionName",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "InvoiceId",
+)
+_MAX_EXAMPLES = 3
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestReport, table: str) -> None:
+    """Create temp table `table` with FOCUS columns, typed, from the file at `path`."""
+    _read_raw(con, path, kind)
+    try:
+        columns = _match_columns(con, path, report)
+        raw_types = {r[0]: r[1] for r in con.execute("DESCRIBE _raw").fetchall()}
+        exprs = {focus: _typed(raw, raw_types[raw], FOCUS_COLUMNS[focus]) for focus, raw in columns.items()}
+        if "ProviderName" not in exprs:
+            exprs["ProviderName"] = exprs["ServiceProviderName"]
+            report.fix("ProviderName taken from ServiceProviderName (FOCUS 1.3)")
+        exprs = _repair(exprs, columns, report)
+        selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {selects} FROM _raw")
+        _check_values(con, path, table, columns, report)
+        _report_repairs(con, table, columns, report)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _raw")
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    report.rows_read = int(row[0]) if row else 0
+    if report.rows_read == 0:
+        raise IngestError(f"{path}: the file has a header but no rows")
+
+
+def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> None:
+    if kind == "parquet":
+        source = "SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true)"
+    else:
+        # Text columns stay text until each is parsed on purpose below; the sniffer would guess.
+        source = (
+            "SELECT row_number() OVER () AS _row, * FROM read_csv(?, header = true, all_varchar = true, "
+            "nullstr = ['', 'NULL', 'null'], null_padding = true)"
+        )
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS {source}", [str(path)])
+    except duckdb.Error as exc:
+        message = str(exc).strip().splitlines()[0]
+        if "unicode" in message.lower() or "utf" in message.lower():
+            raise IngestError(f"{path}: not UTF-8 text; re-export the file as UTF-8 ({message})") from exc
+        raise IngestError(f"{path}: not a readable {kind.upper()} file ({message})") from exc
+
+
+def _match_columns(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport) -> dict[str, str]:
+    """FOCUS column -> raw column name, matching case-insensitively and through the aliases."""
+    raw_names = [r[0] for r in con.execute("DESCRIBE _raw").fetchall() if r[0] != "_row"]
+    by_lower = {name.lower(): name for name in FOCUS_COLUMNS}
+    matched: dict[str, str] = {}
+    ignored: list[str] = []
+    extensions = 0
+    for raw in raw_names:
+        focus = by_lower.get(raw.strip().lower()) or ALIASES.get(raw.strip().lower())
+        if focus is None:
+            if raw.startswith("x_"):
+                extensions += 1
+            else:
+                ignored.append(raw)
+            continue
+        if focus in matched and matched[focus] == focus:
+            continue  # the exact spelling wins over a case variant
+        if raw != focus:
+            report.fix(f"column {raw!r} read as {focus}")
+        matched[focus] = raw
+    if ignored:
+        report.warn(f"ignored columns that are neither FOCUS nor x_-prefixed: {', '.join(ignored)}")
+    if extensions:
+        report.warn(f"{extensions} provider x_ columns are not stored")
+    missing = [c for c in REQUIRED_COLUMNS if c not in matched]
+    if "ProviderName" not in matched and "ServiceProviderName" not in matched:
+        missing.append("ProviderName")
+    if missing:
+        raise IngestError(f"{path}: not a FOCUS file, missing mandatory columns: {', '.join(missing)}")
+    return matched
+
+
+def _typed(raw: str, raw_type: str, target: str) -> str:
+    col = f'"{raw}"'
+    text = raw_type.upper() == "VARCHAR"
+    if target == TIME:
+        if not text:
+            return f"timezone('UTC', {col})" if "TIME ZONE" in raw_type.upper() else f"CAST({col} AS TIMESTAMP)"
+        value = f"trim({col})"
+        # US dates with a two-digit year first: a plain cast would read 5/1/25 as the year 5.
+        return (
+            f"CASE WHEN regexp_matches({value}, '^\\d{{1,2}}/\\d{{1,2}}/\\d{{2}}(\\D|$)') "
+            f"THEN try_strptime({value}, ['%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M', '%m/%d/%y']) "
+            f"WHEN {value} LIKE '%/%' "
+            f"THEN try_strptime({value}, ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y']) "
+            f"ELSE timezone('UTC', try_cast({value} AS TIMESTAMPTZ)) END"
+        )
+    if target in (MONEY, QUANTITY):
+        return f"try_cast(trim({col}) AS {target})" if text else f"CAST({col} AS {target})"
+    if raw_type.upper().startswith(("MAP", "STRUCT")):
+        return f"CAST(to_json({col}) AS VARCHAR)"
+    return f"nullif({col}, '')" if text else f"CAST({col} AS VARCHAR)"
+
+
+def _repair(exprs: dict[str, str], columns: dict[str, str], report: IngestReport) -> dict[str, str]:
+    fixed = dict(exprs)
+    for name, allowed in ENUMS.items():
+        if name in fixed:
+            cases = " ".join(f"WHEN '{v.lower()}' THEN '{v}'" for v in allowed)
+            fixed[name] = f"CASE lower({exprs[name]}) {cases} ELSE {exprs[name]} END"
+    placeholders = ", ".join(f"'{p}'" for p in MICROSOFT_PLACEHOLDERS)
+    for name in PLACEHOLDER_COLUMNS:
+        if name in fixed:
+            fixed[name] = (
+                f"CASE WHEN {exprs['ProviderName']} = 'Microsoft' AND {exprs[name]} IN ({placeholders}) "
+                f"THEN NULL ELSE {fixed[name]} END"
+            )
+    if "BillingPeriodEnd" in fixed:
+        # An inclusive end (the last day of the month) is made exclusive, as FOCUS defines it.
+        end, start = exprs["BillingPeriodEnd"], exprs["BillingPeriodStart"]
+        fixed["BillingPeriodEnd"] = (
+            f"CASE WHEN {end} = CAST(last_day({start}) AS TIMESTAMP) THEN {end} + INTERVAL 1 DAY ELSE {end} END"
+        )
+    return fixed
+
+
+def _check_values(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], report: IngestReport
+) -> None:
+    """Refuse the file if a required value is missing or any number or time cannot be read."""
+    problems: list[str] = []
+    for focus, raw in columns.items():
+        target = FOCUS_COLUMNS[focus]
+        if target not in (MONEY, QUANTITY, TIME) and focus not in REQUIRED_COLUMNS:
+            continue
+        unreadable = f'r."{raw}" IS NOT NULL AND s."{focus}" IS NULL'
+        condition = f'({unreadable}) OR s."{focus}" IS NULL' if focus in REQUIRED_COLUMNS else unreadable
+        rows = con.execute(
+            f'SELECT s._row, CAST(r."{raw}" AS VARCHAR) FROM {table} s JOIN _raw r USING (_row) '
+            f"WHERE {condition} ORDER BY s._row LIMIT {_MAX_EXAMPLES}"
+        ).fetchall()
+        for row, value in rows:
+            kind = {MONEY: "a number", QUANTITY: "a number", TIME: "a date/time"}.get(target, "a value")
+            what = "is empty" if value is None else f"{value!r} is not {kind}"
+            problems.append(f"row {row}, {focus}: {what}")
+        if len(problems) >= _MAX_EXAMPLES:
+            break
+    if problems:
+        raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
+    optional_money = [c for c in columns if FOCUS_COLUMNS[c] == MONEY and c not in REQUIRED_COLUMNS]
+    for focus in optional_money:
+        row = con.execute(f'SELECT count(*) FROM {table} WHERE "{focus}" IS NULL').fetchone()
+        if row and row[0]:
+            report.warn(f"{focus} is empty on {row[0]:,} rows (FOCUS requires it); those count as 0")
+
+
+def _report_repairs(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], report: IngestReport) -> None:
+    for name, allowed in ENUMS.items():
+        if name not in columns:
+            continue
+        values = ", ".join(f"'{v}'" for v in allowed)
+        raw = columns[name]
+        fixed = con.execute(
+            f'SELECT count(*) FROM {table} s JOIN _raw r USING (_row) WHERE s."{name}" IN ({values}) '
+            f'AND r."{raw}" <> s."{name}"'
+        ).fetchone()
+        if fixed and fixed[0]:
+            report.fix(f"{name}: {fixed[0]:,} values with non-standard case normalised (e.g. Usage-based)")
+        unknown = con.execute(
+            f'SELECT DISTINCT "{name}" FROM {table} WHERE "{name}" IS NOT NULL AND "{name}" NOT IN ({values}) LIMIT 5'
+        ).fetchall()
+        if unknown:
+            report.warn(f"{name} has values outside FOCUS: {', '.join(repr(u[0]) for u in unknown)}")

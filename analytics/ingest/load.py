@@ -1,0 +1,140 @@
+"""Writes FOCUS-shaped rows into the store: tag sets, provenance, replacement of re-delivered
+billing periods, and the daily rollup, all in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pandas as pd
+
+from analytics.ingest.report import IngestReport
+from analytics.ingest.tags import parse_tags, tag_set_id
+from analytics.schema import FOCUS_COLUMNS, ROLLUP_DIMENSIONS
+from analytics.store import transaction
+
+# A billing period of one provider's billing account is delivered whole; a newer delivery of the
+# same key replaces the older one, while files of the same ingest batch (parts of one export) add up.
+DELIVERY_KEY = ("ProviderName", "BillingAccountId", "BillingPeriodStart")
+
+
+def already_loaded(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
+    row = con.execute("SELECT count(*) FROM sources WHERE x_FileHash = ?", [file_hash]).fetchone()
+    return bool(row and row[0])
+
+
+def store_rows(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    report: IngestReport,
+    file_hash: str,
+    batch: str,
+) -> None:
+    """Move the rows of the temp table `staged` (FOCUS column names, any subset, already typed)
+    into the store as one source. `staged` is an identifier chosen by the caller, never by a user."""
+    present = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
+    tag_map = _tag_map(con, staged, report) if "Tags" in present else None
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with transaction(con):
+        source_id = _next_source_id(con)
+        _replace_earlier_deliveries(con, staged, batch, report)
+        con.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [source_id, report.file, report.format, file_hash, now, batch, report.rows_read, None],
+        )
+        if tag_map is not None:
+            con.register("_tag_map", tag_map)
+        select = ", ".join(
+            f'CAST(s."{c}" AS {t})' if c in present else f"CAST(NULL AS {t})"
+            for c, t in FOCUS_COLUMNS.items()
+        )
+        tag_id = "m.x_TagSetId" if tag_map is not None else "NULL"
+        join = 'LEFT JOIN _tag_map m ON m.raw = s."Tags"' if tag_map is not None else ""
+        con.execute(
+            f"INSERT INTO line_items SELECT {select}, ?, ?, ?, ?, {tag_id} FROM {staged} s {join}",
+            [source_id, report.file, report.format, now],
+        )
+        if tag_map is not None:
+            con.unregister("_tag_map")
+        build_rollup(con, source_id)
+        row = con.execute("SELECT count(*) FROM line_items WHERE x_SourceId = ?", [source_id]).fetchone()
+        report.rows_loaded = int(row[0]) if row else 0
+        periods = con.execute(
+            "SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM daily_costs "
+            "WHERE x_SourceId = ? ORDER BY 1",
+            [source_id],
+        ).fetchall()
+        report.billing_periods = [p[0] for p in periods if p[0] is not None]
+        con.execute("UPDATE sources SET Report = ? WHERE x_SourceId = ?", [json.dumps(report.to_dict()), source_id])
+
+
+def _next_source_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(x_SourceId), 0) + 1 FROM sources").fetchone()
+    return int(row[0]) if row else 1
+
+
+def _tag_map(con: duckdb.DuckDBPyConnection, staged: str, report: IngestReport) -> pd.DataFrame:
+    """raw Tags text -> tag set id, parsing each distinct text once; new tag sets are stored."""
+    raws = [r[0] for r in con.execute(f'SELECT DISTINCT "Tags" FROM {staged} WHERE "Tags" IS NOT NULL').fetchall()]
+    ids: list[int | None] = []
+    pairs: list[tuple[int, str, str | None]] = []
+    unreadable = 0
+    for raw in raws:
+        parsed = parse_tags(raw)
+        if parsed.tags is None:
+            unreadable += 1
+            ids.append(None)
+            continue
+        if parsed.fixed:
+            report.fix(parsed.fixed)
+        set_id = tag_set_id(parsed.tags)
+        ids.append(set_id)
+        if set_id is not None:
+            pairs.extend((set_id, k, v) for k, v in parsed.tags.items())
+    if unreadable:
+        report.warn(f"{unreadable:,} distinct Tags values are not JSON objects; those rows count as untagged")
+    if pairs:
+        frame = pd.DataFrame(pairs, columns=["x_TagSetId", "TagKey", "TagValue"]).drop_duplicates(
+            ["x_TagSetId", "TagKey"]
+        )
+        con.register("_new_tags", frame)
+        con.execute("INSERT OR IGNORE INTO tag_sets SELECT x_TagSetId, TagKey, TagValue FROM _new_tags")
+        con.unregister("_new_tags")
+    return pd.DataFrame({"raw": pd.Series(raws, dtype="object"), "x_TagSetId": pd.Series(ids, dtype="Int64")})
+
+
+def _replace_earlier_deliveries(
+    con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport
+) -> None:
+    keys = ", ".join(f'"{k}"' for k in DELIVERY_KEY)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _delivery AS SELECT DISTINCT {keys} FROM {staged}")
+    match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM d."{k}"' for k in DELIVERY_KEY)
+    earlier = "t.x_SourceId IN (SELECT x_SourceId FROM sources WHERE x_IngestBatch <> ?)"
+    replaced = con.execute(
+        f"SELECT DISTINCT t.x_SourceFile, strftime(t.BillingPeriodStart, '%Y-%m') FROM line_items t, _delivery d "
+        f"WHERE {match} AND {earlier} ORDER BY 1, 2",
+        [batch],
+    ).fetchall()
+    report.replaced = [f"{period} from {file}" for file, period in replaced]
+    for table in ("line_items", "daily_costs"):
+        con.execute(f"DELETE FROM {table} t USING _delivery d WHERE {match} AND {earlier}", [batch])
+    con.execute(
+        "DELETE FROM sources s WHERE NOT EXISTS (SELECT 1 FROM line_items l WHERE l.x_SourceId = s.x_SourceId)"
+    )
+    con.execute("DROP TABLE _delivery")
+
+
+def build_rollup(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+    """Daily sums of the four cost metrics per rollup dimension and tag set, for one source."""
+    dims = ", ".join(f'"{d}"' for d in ROLLUP_DIMENSIONS)
+    con.execute(
+        f"""
+        INSERT INTO daily_costs
+        SELECT CAST(ChargePeriodStart AS DATE), BillingPeriodStart, {dims}, x_TagSetId, x_SourceId,
+               sum(BilledCost), sum(EffectiveCost), sum(ListCost), sum(ContractedCost), count(*)
+        FROM line_items WHERE x_SourceId = ?
+        GROUP BY ALL
+        """,
+        [source_id],
+    )

@@ -1,0 +1,42 @@
+"""What one ingest did to one file: rows read and loaded, what was repaired, what was replaced."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class IngestError(Exception):
+    """A file that cannot be loaded; the message names the file and the problem in one line."""
+
+
+@dataclass
+class IngestReport:
+    file: str
+    format: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    status: str = "loaded"  # loaded | unchanged
+    fixes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    billing_periods: list[str] = field(default_factory=list)
+
+    def fix(self, message: str) -> None:
+        if message not in self.fixes:
+            self.fixes.append(message)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        if self.status == "unchanged":
+            return f"{self.file}: already loaded, unchanged ({self.rows_read:,} rows)"
+        text = f"{self.file}: {self.rows_loaded:,} of {self.rows_read:,} rows loaded as {self.format}"
+        if self.replaced:
+            text += f"; replaced {', '.join(self.replaced)}"
+        return text

@@ -1,0 +1,54 @@
+"""Ingest of files, globs and folders: each file one transaction, all files of one call one batch."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest import files, focus
+from analytics.ingest.load import already_loaded, store_rows
+from analytics.ingest.report import IngestError, IngestReport
+
+FORMATS = ("auto", "focus")
+_STAGED = "_staged"
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    patterns: list[str],
+    fmt: str = "auto",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[IngestReport]:
+    """Load every file; stops at the first bad file (earlier files stay loaded, each was atomic)."""
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {fmt!r}; this version reads: {', '.join(FORMATS)}")
+    paths = files.expand(patterns)
+    if not paths:
+        raise IngestError(f"no CSV, CSV.gz or Parquet files found in {' '.join(patterns)}")
+    batch = uuid.uuid4().hex
+    reports = []
+    for index, path in enumerate(paths):
+        if progress:
+            progress(index, len(paths), str(path))
+        reports.append(ingest_file(con, path, batch))
+    if progress:
+        progress(len(paths), len(paths), "done")
+    return reports
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str) -> IngestReport:
+    kind = files.kind(path)
+    digest = files.file_hash(path)
+    report = IngestReport(file=str(path), format="focus")
+    if already_loaded(con, digest):
+        report.status = "unchanged"
+        return report
+    try:
+        focus.stage(con, path, kind, report, _STAGED)
+        store_rows(con, _STAGED, report, digest, batch)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+    return report

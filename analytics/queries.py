@@ -1,0 +1,246 @@
+"""Spend slicing: sums of one cost metric by any dimensions and time grain, converted to the
+reporting currency, read from the daily rollup (or from the line items for detail dimensions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analytics.engine import Engine
+from analytics.fx import FxTable
+from analytics.schema import (
+    COLUMN_DIMENSIONS,
+    ROLLUP_DIMENSIONS,
+    Filters,
+    Grain,
+    Metric,
+    is_tag,
+    tag_key,
+)
+
+PERIOD = "period"
+COST = "cost"
+
+
+class UnknownDimension(ValueError):
+    """A dimension or tag key that the data does not have."""
+
+
+@dataclass(frozen=True)
+class SpendResult:
+    """`frame`: one row per group (and period), `cost` in the reporting currency.
+    `unconverted`: per billing currency, what was left out because no FX rate covers it.
+    `rates`: the rates used, per currency and rate date."""
+
+    frame: pd.DataFrame
+    unconverted: pd.DataFrame
+    rates: pd.DataFrame
+    currency: str
+    metric: Metric
+
+
+def tag_keys(engine: Engine) -> list[str]:
+    """Tag keys present in the data, most used first."""
+    frame = engine.query(
+        "SELECT t.TagKey, sum(abs(r.EffectiveCost)) AS spend FROM tag_sets t "
+        "JOIN daily_costs r ON r.x_TagSetId = t.x_TagSetId GROUP BY t.TagKey ORDER BY spend DESC, t.TagKey"
+    )
+    return [str(k) for k in frame["TagKey"]]
+
+
+def dimensions(engine: Engine) -> list[str]:
+    """Every dimension a user may group or filter by: FOCUS columns, then `tag:<key>`."""
+    return [*COLUMN_DIMENSIONS, *(f"tag:{k}" for k in tag_keys(engine))]
+
+
+def check_dimension(engine: Engine, dimension: str) -> str:
+    if dimension in COLUMN_DIMENSIONS:
+        return dimension
+    if is_tag(dimension):
+        row = engine.query("SELECT count(*) AS n FROM tag_sets WHERE TagKey = ?", [tag_key(dimension)])
+        if int(row["n"].iloc[0]):
+            return dimension
+        raise UnknownDimension(f"no tag key {tag_key(dimension)!r} in the data")
+    raise UnknownDimension(
+        f"unknown dimension {dimension!r}; use a FOCUS column such as ServiceName or tag:<key>"
+    )
+
+
+def data_span(engine: Engine) -> tuple[dt.date, dt.date] | None:
+    """First and last UTC day with charges, or None for an empty store."""
+    frame = engine.query("SELECT min(ChargeDay) AS first, max(ChargeDay) AS last FROM daily_costs")
+    if frame.empty or pd.isna(frame["first"].iloc[0]):
+        return None
+    return pd.Timestamp(frame["first"].iloc[0]).date(), pd.Timestamp(frame["last"].iloc[0]).date()
+
+
+class _Sql:
+    """Builds one query: the FROM clause with tag joins, WHERE with bound values."""
+
+    def __init__(self, detail: bool) -> None:
+        self.detail = detail
+        self.table = "line_items" if detail else "daily_costs"
+        self.day = "CAST(r.ChargePeriodStart AS DATE)" if detail else "r.ChargeDay"
+        self.joins: list[str] = []
+        self.join_params: list[object] = []
+        self.where: list[str] = []
+        self.where_params: list[object] = []
+
+    def dimension(self, dimension: str) -> str:
+        if not is_tag(dimension):
+            return f'r."{dimension}"'
+        alias = f"t{len(self.joins)}"
+        self.joins.append(f"LEFT JOIN tag_sets {alias} ON {alias}.x_TagSetId = r.x_TagSetId AND {alias}.TagKey = ?")
+        self.join_params.append(tag_key(dimension))
+        return f"{alias}.TagValue"
+
+    def restrict(self, filters: Filters) -> None:
+        if filters.start is not None:
+            self._date_bound(">=", filters.start)
+        if filters.end is not None:
+            self._date_bound("<", filters.end + dt.timedelta(days=1))
+        for dimension, values in filters.where:
+            known = [v for v in values if v is not None]
+            marks = ", ".join("?" for _ in known)
+            if is_tag(dimension):
+                tagged = "r.x_TagSetId IN (SELECT x_TagSetId FROM tag_sets WHERE TagKey = ? AND TagValue IN ({}))"
+                untagged = (
+                    "(r.x_TagSetId IS NULL OR r.x_TagSetId NOT IN "
+                    "(SELECT x_TagSetId FROM tag_sets WHERE TagKey = ? AND TagValue IS NOT NULL))"
+                )
+                parts, params = [], []
+                if known:
+                    parts.append(tagged.format(marks))
+                    params += [tag_key(dimension), *known]
+                if None in values:
+                    parts.append(untagged)
+                    params.append(tag_key(dimension))
+            else:
+                parts = [f'r."{dimension}" IN ({marks})'] if known else []
+                params = list(known)
+                if None in values:
+                    parts.append(f'r."{dimension}" IS NULL')
+            self.where.append("(" + " OR ".join(parts) + ")")
+            self.where_params += params
+
+    def _date_bound(self, op: str, day: dt.date) -> None:
+        # On the line items compare the timestamp itself so the predicate can skip row groups.
+        column = "r.ChargePeriodStart" if self.detail else "r.ChargeDay"
+        value: object = dt.datetime.combine(day, dt.time()) if self.detail else day
+        self.where.append(f"{column} {op} ?")
+        self.where_params.append(value)
+
+    @property
+    def params(self) -> list[object]:
+        return [*self.join_params, *self.where_params]
+
+    def from_where(self) -> str:
+        where = " AND ".join(self.where) or "TRUE"
+        return f"FROM {self.table} r {' '.join(self.joins)} LEFT JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = {self.day} WHERE {where}"
+
+
+def _period(grain: Grain, day: str) -> str | None:
+    if grain is Grain.NONE:
+        return None
+    return day if grain is Grain.DAY else f"CAST(date_trunc('{grain.value}', {day}) AS DATE)"
+
+
+def spend(
+    engine: Engine,
+    fx: FxTable,
+    filters: Filters = Filters(),
+    group_by: Sequence[str] = (),
+    metric: Metric = Metric.EFFECTIVE,
+    grain: Grain = Grain.NONE,
+    currency: str = "USD",
+) -> SpendResult:
+    """Sum of `metric` per group of `group_by` (and per `grain` period), in `currency`."""
+    for dimension in (*group_by, *filters.dimensions):
+        check_dimension(engine, dimension)
+    if len(set(group_by)) != len(group_by):
+        raise UnknownDimension("the same dimension twice in group-by")
+    detail = any(d not in ROLLUP_DIMENSIONS and not is_tag(d) for d in (*group_by, *filters.dimensions))
+    sql = _Sql(detail)
+    keys = [f'{sql.dimension(d)} AS "{d}"' for d in group_by]
+    period = _period(grain, sql.day)
+    if period is not None:
+        keys.append(f"{period} AS {PERIOD}")
+    sql.restrict(filters)
+    amount = f'CAST(r."{metric.value}" AS DOUBLE)'
+    select = ", ".join([*keys, "r.BillingCurrency AS _currency"])
+    query = f"""
+        SELECT {select},
+               sum({amount} * fx.factor) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
+               sum({amount}) FILTER (WHERE fx.factor IS NULL) AS _unconverted,
+               count(*) FILTER (WHERE fx.factor IS NULL) AS _unconverted_rows
+        {sql.from_where()}
+        GROUP BY ALL
+    """
+    span = data_span(engine)
+    factors = _factors(fx, currency, span)
+    raw = engine.query(query, sql.params, frames={"fx": factors[["currency", "day", "factor"]]})
+    names = [*group_by, *([PERIOD] if period is not None else [])]
+    return SpendResult(
+        frame=_combine_currencies(raw, names),
+        unconverted=_unconverted(raw),
+        rates=_rates_used(raw, factors, currency),
+        currency=currency,
+        metric=metric,
+    )
+
+
+def _factors(fx: FxTable, currency: str, span: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
+    if span is None:
+        return pd.DataFrame({"currency": [], "day": [], "factor": [], "rate_date": []})
+    return fx.daily_factors(currency, span[0], span[1])
+
+
+def _combine_currencies(raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    converted = raw[raw[COST].notna()]
+    if not names:
+        total = float(converted[COST].sum()) if len(converted) else 0.0
+        return pd.DataFrame({COST: [total]})
+    frame = converted.groupby(names, dropna=False, as_index=False)[COST].sum()
+    if PERIOD in frame:
+        frame[PERIOD] = pd.to_datetime(frame[PERIOD]).dt.date
+    frame = frame.astype({n: "object" for n in names if n != PERIOD})
+    return frame.sort_values(COST, ascending=False, ignore_index=True)
+
+
+def _unconverted(raw: pd.DataFrame) -> pd.DataFrame:
+    missing = raw[raw["_unconverted_rows"] > 0]
+    grouped = missing.groupby("_currency", as_index=False).agg(
+        amount=("_unconverted", "sum"), rows=("_unconverted_rows", "sum")
+    )
+    return grouped.rename(columns={"_currency": "currency"})
+
+
+def _rates_used(raw: pd.DataFrame, factors: pd.DataFrame, reporting: str) -> pd.DataFrame:
+    present = set(raw.loc[raw[COST].notna(), "_currency"]) - {reporting}
+    used = factors[factors["currency"].isin(present)]
+    return (
+        used.groupby(["currency", "rate_date"], as_index=False)["factor"]
+        .first()
+        .rename(columns={"factor": f"{reporting} per unit"})
+    )
+
+
+def dimension_values(
+    engine: Engine, dimension: str, filters: Filters = Filters(), limit: int = 500
+) -> list[str | None]:
+    """Values of one dimension, largest absolute EffectiveCost first; None stands for not set."""
+    check_dimension(engine, dimension)
+    detail = dimension not in ROLLUP_DIMENSIONS and not is_tag(dimension)
+    sql = _Sql(detail)
+    expr = sql.dimension(dimension)
+    sql.restrict(filters)
+    where = " AND ".join(sql.where) or "TRUE"
+    frame = engine.query(
+        f"SELECT {expr} AS value, sum(abs(r.EffectiveCost)) AS spend FROM {sql.table} r {' '.join(sql.joins)} "
+        f"WHERE {where} GROUP BY 1 ORDER BY spend DESC NULLS LAST, 1 LIMIT ?",
+        [*sql.params, limit],
+    )
+    return [None if pd.isna(v) else str(v) for v in frame["value"]]

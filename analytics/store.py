@@ -1,0 +1,138 @@
+"""The DuckDB database: where it lives, its tables, and transactions around writes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from analytics.schema import LINE_ITEM_COLUMNS, MONEY, ROLLUP_DIMENSIONS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+SCHEMA_VERSION = "1"
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written; the message says why, in one line."""
+
+
+def default_db_path() -> Path:
+    """`FINOPS_DB` if set, else data/finops.duckdb in the project."""
+    return Path(os.environ.get("FINOPS_DB") or DATA_DIR / "finops.duckdb")
+
+
+def _columns_sql(columns: dict[str, str]) -> str:
+    return ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
+
+
+_ROLLUP_DIMS = ",\n    ".join(f'"{d}" VARCHAR' for d in ROLLUP_DIMENSIONS)
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS sources (
+    x_SourceId BIGINT PRIMARY KEY,
+    x_SourceFile VARCHAR NOT NULL,
+    x_SourceFormat VARCHAR NOT NULL,
+    x_FileHash VARCHAR NOT NULL,
+    x_IngestedAt TIMESTAMP NOT NULL,
+    x_IngestBatch VARCHAR NOT NULL,
+    RowsRead BIGINT NOT NULL,
+    Report VARCHAR
+);
+CREATE TABLE IF NOT EXISTS line_items (
+    {_columns_sql(LINE_ITEM_COLUMNS)}
+);
+CREATE TABLE IF NOT EXISTS tag_sets (
+    x_TagSetId BIGINT NOT NULL,
+    TagKey VARCHAR NOT NULL,
+    TagValue VARCHAR,
+    PRIMARY KEY (x_TagSetId, TagKey)
+);
+CREATE TABLE IF NOT EXISTS daily_costs (
+    ChargeDay DATE NOT NULL,
+    BillingPeriodStart TIMESTAMP,
+    {_ROLLUP_DIMS},
+    x_TagSetId BIGINT,
+    x_SourceId BIGINT NOT NULL,
+    BilledCost {MONEY},
+    EffectiveCost {MONEY},
+    ListCost {MONEY},
+    ContractedCost {MONEY},
+    LineItems BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS utilization (
+    resource_id VARCHAR NOT NULL,
+    "timestamp" TIMESTAMP NOT NULL,
+    metric VARCHAR NOT NULL,
+    stat VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    interval_seconds INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS budgets (
+    owner_dimension VARCHAR NOT NULL,
+    owner VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    amount {MONEY} NOT NULL,
+    currency VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS business_metrics (
+    date DATE NOT NULL,
+    metric VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    dimension VARCHAR,
+    owner VARCHAR
+);
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+"""
+
+
+def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating and migrating it unless read-only)."""
+    db = Path(path) if path is not None else default_db_path()
+    if read_only and not db.exists():
+        raise StoreError(f"{db}: no database here yet; build one with `python -m analytics sample`")
+    if not read_only:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise StoreError(f"{db}: cannot open the database ({_first_line(exc)})") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"{db}: not a FinOps Lens database ({_first_line(exc)})") from exc
+    if not read_only:
+        con.execute(DDL)
+    return con
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a failure inside leaves the database exactly as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT count(*) FROM sources").fetchone()
+    return row is None or row[0] == 0
