@@ -13,6 +13,7 @@ from analytics.engine import Engine
 from analytics.fx import FxTable
 from analytics.schema import (
     COLUMN_DIMENSIONS,
+    EVERYTHING,
     ROLLUP_DIMENSIONS,
     Filters,
     Grain,
@@ -64,9 +65,7 @@ def check_dimension(engine: Engine, dimension: str) -> str:
         if int(row["n"].iloc[0]):
             return dimension
         raise UnknownDimension(f"no tag key {tag_key(dimension)!r} in the data")
-    raise UnknownDimension(
-        f"unknown dimension {dimension!r}; use a FOCUS column such as ServiceName or tag:<key>"
-    )
+    raise UnknownDimension(f"unknown dimension {dimension!r}; use a FOCUS column such as ServiceName or tag:<key>")
 
 
 def data_span(engine: Engine) -> tuple[dt.date, dt.date] | None:
@@ -139,7 +138,8 @@ class _Sql:
 
     def from_where(self) -> str:
         where = " AND ".join(self.where) or "TRUE"
-        return f"FROM {self.table} r {' '.join(self.joins)} LEFT JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = {self.day} WHERE {where}"
+        fx = f"LEFT JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = {self.day}"
+        return f"FROM {self.table} r {' '.join(self.joins)} {fx} WHERE {where}"
 
 
 def _period(grain: Grain, day: str) -> str | None:
@@ -151,7 +151,7 @@ def _period(grain: Grain, day: str) -> str | None:
 def spend(
     engine: Engine,
     fx: FxTable,
-    filters: Filters = Filters(),
+    filters: Filters = EVERYTHING,
     group_by: Sequence[str] = (),
     metric: Metric = Metric.EFFECTIVE,
     grain: Grain = Grain.NONE,
@@ -203,33 +203,30 @@ def _combine_currencies(raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     if not names:
         total = float(converted[COST].sum()) if len(converted) else 0.0
         return pd.DataFrame({COST: [total]})
-    frame = converted.groupby(names, dropna=False, as_index=False)[COST].sum()
+    frame = converted.groupby(names, dropna=False)[COST].sum().reset_index()
     if PERIOD in frame:
         frame[PERIOD] = pd.to_datetime(frame[PERIOD]).dt.date
-    frame = frame.astype({n: "object" for n in names if n != PERIOD})
+    for name in names:
+        if name != PERIOD:
+            frame[name] = frame[name].astype(object)
     return frame.sort_values(COST, ascending=False, ignore_index=True)
 
 
 def _unconverted(raw: pd.DataFrame) -> pd.DataFrame:
     missing = raw[raw["_unconverted_rows"] > 0]
-    grouped = missing.groupby("_currency", as_index=False).agg(
-        amount=("_unconverted", "sum"), rows=("_unconverted_rows", "sum")
-    )
-    return grouped.rename(columns={"_currency": "currency"})
+    grouped = missing.groupby("_currency").agg(amount=("_unconverted", "sum"), rows=("_unconverted_rows", "sum"))
+    return grouped.rename_axis("currency").reset_index()
 
 
 def _rates_used(raw: pd.DataFrame, factors: pd.DataFrame, reporting: str) -> pd.DataFrame:
     present = set(raw.loc[raw[COST].notna(), "_currency"]) - {reporting}
     used = factors[factors["currency"].isin(present)]
-    return (
-        used.groupby(["currency", "rate_date"], as_index=False)["factor"]
-        .first()
-        .rename(columns={"factor": f"{reporting} per unit"})
-    )
+    first = used.groupby(["currency", "rate_date"])["factor"].first()
+    return first.rename(f"{reporting} per unit").reset_index()
 
 
 def dimension_values(
-    engine: Engine, dimension: str, filters: Filters = Filters(), limit: int = 500
+    engine: Engine, dimension: str, filters: Filters = EVERYTHING, limit: int = 500
 ) -> list[str | None]:
     """Values of one dimension, largest absolute EffectiveCost first; None stands for not set."""
     check_dimension(engine, dimension)

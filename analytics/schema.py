@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 MONEY = "DECIMAL(38,12)"
 QUANTITY = "DOUBLE"
@@ -118,7 +118,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Metric(str, Enum):
+class Metric(StrEnum):
     """The four FOCUS cost metrics; EffectiveCost (amortised) is the default."""
 
     EFFECTIVE = "EffectiveCost"
@@ -149,7 +149,7 @@ METRIC_LABELS = {
 }
 
 
-class Grain(str, Enum):
+class Grain(StrEnum):
     NONE = "none"
     DAY = "day"
     WEEK = "week"
@@ -216,9 +216,7 @@ class Filters:
         end: dt.date | None = None,
         where: dict[str, list[str | None]] | None = None,
     ) -> Filters:
-        items = tuple(
-            (dim, tuple(values)) for dim, values in sorted((where or {}).items()) if values
-        )
+        items = tuple((dim, tuple(values)) for dim, values in sorted((where or {}).items()) if values)
         return cls(start=start, end=end, where=items)
 
     def with_values(self, dimension: str, values: list[str | None]) -> Filters:
@@ -240,3 +238,6 @@ class Filters:
     @property
     def dimensions(self) -> tuple[str, ...]:
         return tuple(dim for dim, _ in self.where)
+
+
+EVERYTHING = Filters()

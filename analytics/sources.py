@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from analytics.engine import Engine
+
+CENT = Decimal("0.01")
 
 
 def list_sources(engine: Engine) -> list[dict[str, Any]]:
@@ -22,22 +25,22 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
         """
     )
     result: dict[int, dict[str, Any]] = {}
-    for row in frame.itertuples(index=False):
+    for row in frame.to_dict("records"):
         entry = result.setdefault(
-            int(row.id),
+            int(row["id"]),
             {
-                "source": row.source,
-                "format": row.format,
+                "source": row["source"],
+                "format": row["format"],
                 "rows": 0,
                 "billing_periods": set(),
                 "totals": {},
-                "ingested_at": row.ingested_at.isoformat(timespec="seconds"),
-                "report": json.loads(row.report) if row.report else None,
+                "ingested_at": row["ingested_at"].isoformat(timespec="seconds"),
+                "report": json.loads(row["report"]) if row["report"] else None,
             },
         )
-        entry["rows"] += int(row.rows)
-        entry["billing_periods"].update(p for p in row.periods if p)
-        entry["totals"][row.currency] = round(float(row.billed), 2)
+        entry["rows"] += int(row["rows"])
+        entry["billing_periods"].update(p for p in row["periods"] if p)
+        entry["totals"][row["currency"]] = float(Decimal(row["billed"]).quantize(CENT, ROUND_HALF_UP))
     for entry in result.values():
         entry["billing_periods"] = sorted(entry["billing_periods"])
     return list(result.values())

@@ -77,6 +77,5 @@ def _check_text(path: Path, sample: bytes) -> None:
         if exc.start < len(sample) - 4:
             line = sample[: exc.start].count(b"\n") + 1
             raise IngestError(
-                f"{path}, line {line}: not UTF-8 text (byte 0x{sample[exc.start]:02x}); "
-                "re-export the file as UTF-8"
+                f"{path}, line {line}: not UTF-8 text (byte 0x{sample[exc.start]:02x}); re-export the file as UTF-8"
             ) from exc

@@ -66,7 +66,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestR
 
 def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> None:
     if kind == "parquet":
-        source = "SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true)"
+        source = (
+            "SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
+            "FROM read_parquet(?, file_row_number = true)"
+        )
     else:
         # Text columns stay text until each is parsed on purpose below; the sniffer would guess.
         source = (

@@ -46,8 +46,7 @@ def store_rows(
         if tag_map is not None:
             con.register("_tag_map", tag_map)
         select = ", ".join(
-            f'CAST(s."{c}" AS {t})' if c in present else f"CAST(NULL AS {t})"
-            for c, t in FOCUS_COLUMNS.items()
+            f'CAST(s."{c}" AS {t})' if c in present else f"CAST(NULL AS {t})" for c, t in FOCUS_COLUMNS.items()
         )
         tag_id = "m.x_TagSetId" if tag_map is not None else "NULL"
         join = 'LEFT JOIN _tag_map m ON m.raw = s."Tags"' if tag_map is not None else ""
@@ -61,8 +60,7 @@ def store_rows(
         row = con.execute("SELECT count(*) FROM line_items WHERE x_SourceId = ?", [source_id]).fetchone()
         report.rows_loaded = int(row[0]) if row else 0
         periods = con.execute(
-            "SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM daily_costs "
-            "WHERE x_SourceId = ? ORDER BY 1",
+            "SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM daily_costs WHERE x_SourceId = ? ORDER BY 1",
             [source_id],
         ).fetchall()
         report.billing_periods = [p[0] for p in periods if p[0] is not None]
@@ -104,9 +102,7 @@ def _tag_map(con: duckdb.DuckDBPyConnection, staged: str, report: IngestReport) 
     return pd.DataFrame({"raw": pd.Series(raws, dtype="object"), "x_TagSetId": pd.Series(ids, dtype="Int64")})
 
 
-def _replace_earlier_deliveries(
-    con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport
-) -> None:
+def _replace_earlier_deliveries(con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport) -> None:
     keys = ", ".join(f'"{k}"' for k in DELIVERY_KEY)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _delivery AS SELECT DISTINCT {keys} FROM {staged}")
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM d."{k}"' for k in DELIVERY_KEY)
@@ -119,9 +115,7 @@ def _replace_earlier_deliveries(
     report.replaced = [f"{period} from {file}" for file, period in replaced]
     for table in ("line_items", "daily_costs"):
         con.execute(f"DELETE FROM {table} t USING _delivery d WHERE {match} AND {earlier}", [batch])
-    con.execute(
-        "DELETE FROM sources s WHERE NOT EXISTS (SELECT 1 FROM line_items l WHERE l.x_SourceId = s.x_SourceId)"
-    )
+    con.execute("DELETE FROM sources s WHERE NOT EXISTS (SELECT 1 FROM line_items l WHERE l.x_SourceId = s.x_SourceId)")
     con.execute("DROP TABLE _delivery")
 
 

@@ -1,0 +1,246 @@
+"""The command line, for finance automation, scripts and tests: `python -m analytics <command>`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from analytics.engine import DuckDBEngine
+from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
+from analytics.ingest.report import IngestError
+from analytics.ingest.run import FORMATS, ingest_paths
+from analytics.queries import PERIOD, UnknownDimension, spend
+from analytics.schema import Filters, Grain, Metric
+from analytics.sources import list_sources
+from analytics.store import StoreError, connect, default_db_path
+
+
+class UsageError(ValueError):
+    """Bad arguments, reported in one line."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", type=Path, default=None, help="database file (default $FINOPS_DB or data/finops.duckdb)"
+    )
+    parser = argparse.ArgumentParser(prog="python -m analytics", description="FinOps Lens command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sample = commands.add_parser("sample", parents=[common], help="build the sample company into the db")
+    sample.add_argument("--rows", type=int, default=None, help="approximate number of line items")
+    sample.add_argument("--months", type=int, default=13, help="full months before the current one")
+    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--as-of", type=_date, default=None, help="the 'today' of the sample (default today, UTC)")
+
+    ingest = commands.add_parser("ingest", parents=[common], help="load cost export files")
+    ingest.add_argument("paths", nargs="+", help="files, globs or folders (CSV, CSV.gz, Parquet)")
+    ingest.add_argument("--format", choices=FORMATS, default="auto")
+    ingest.add_argument("--json", action="store_true", help="print the ingest reports as JSON")
+
+    sources = commands.add_parser("sources", parents=[common], help="what is loaded")
+    sources.add_argument("--json", action="store_true")
+
+    query = commands.add_parser("query", parents=[common], help="spend by dimensions and time")
+    query.add_argument("--group-by", default="", help="DIM[,DIM]: FOCUS columns or tag:<key>")
+    query.add_argument(
+        "--where", action="append", default=[], metavar="DIM=VALUE", help="repeatable; an empty VALUE means not set"
+    )
+    query.add_argument("--metric", default="effective", help="effective|billed|list|contracted")
+    query.add_argument("--from", dest="start", type=_date, default=None, help="first UTC day, inclusive")
+    query.add_argument("--to", dest="end", type=_date, default=None, help="last UTC day, inclusive")
+    query.add_argument("--grain", choices=[g.value for g in Grain], default="none")
+    query.add_argument("--currency", default="USD", help="reporting currency (must be in the FX table)")
+    query.add_argument("--fx", type=Path, default=DEFAULT_FX_PATH, help="exchange-rate CSV")
+    query.add_argument("--format", dest="output", choices=["table", "csv", "json"], default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "sample": _sample,
+        "ingest": _ingest,
+        "sources": _sources,
+        "query": _query,
+    }
+    try:
+        return handlers[args.command](args)
+    except (IngestError, StoreError, UnknownDimension, FxError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:
+        print(f"error: database: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db is not None else default_db_path()
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from analytics.sample import DEFAULT_ROWS, build_sample
+
+    con = connect(_db(args))
+    try:
+        with _progress_bar(total=100, unit="%") as bar:
+
+            def progress(fraction: float, message: str) -> None:
+                if bar is not None:
+                    bar.n = round(fraction * 100)
+                    bar.set_description(message)
+                    bar.refresh()
+
+            rows = args.rows or DEFAULT_ROWS
+            summary = build_sample(
+                con, rows=rows, months=args.months, seed=args.seed, as_of=args.as_of, progress=progress
+            )
+    finally:
+        con.close()
+    print(
+        f"sample built: {summary.rows:,} line items, {summary.months} months to {summary.as_of}, "
+        f"seed {summary.seed}, {summary.seconds:.1f} s -> {_db(args)}"
+    )
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    con = connect(_db(args))
+    try:
+        with _progress_bar(total=None, unit="file") as bar:
+
+            def progress(done: int, total: int, path: str) -> None:
+                if bar is not None:
+                    bar.total = total
+                    bar.n = done
+                    bar.set_description(Path(path).name)
+                    bar.refresh()
+
+            reports = ingest_paths(con, args.paths, args.format, progress)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+        return 0
+    for report in reports:
+        print(report.summary())
+        for fix in report.fixes:
+            print(f"  fixed: {fix}")
+        for warning in report.warnings:
+            print(f"  note: {warning}")
+    return 0
+
+
+def _sources(args: argparse.Namespace) -> int:
+    con = connect(_db(args), read_only=True)
+    try:
+        entries = list_sources(DuckDBEngine(con))
+    finally:
+        con.close()
+    if args.json:
+        for entry in entries:
+            entry.pop("report", None)
+        print(json.dumps(entries, indent=2))
+        return 0
+    if not entries:
+        print("nothing loaded yet: python -m analytics sample, or python -m analytics ingest PATH")
+    for entry in entries:
+        totals = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in entry["totals"].items())
+        periods = ", ".join(entry["billing_periods"])
+        print(f"{entry['source']} [{entry['format']}] {entry['rows']:,} rows; periods {periods}; billed {totals}")
+    return 0
+
+
+def _where(items: list[str]) -> dict[str, list[str | None]]:
+    where: dict[str, list[str | None]] = {}
+    for item in items:
+        dimension, sep, value = item.partition("=")
+        if not sep or not dimension:
+            raise UsageError(f"--where {item!r}: expected DIM=VALUE")
+        where.setdefault(dimension.strip(), []).append(value if value != "" else None)
+    return where
+
+
+def _query(args: argparse.Namespace) -> int:
+    try:
+        metric = Metric.parse(args.metric)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.start and args.end and args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
+    group_by = [d.strip() for d in args.group_by.split(",") if d.strip()]
+    filters = Filters.of(args.start, args.end, _where(args.where))
+    fx = load_fx(args.fx)
+    if args.currency not in fx.currencies():
+        raise UsageError(f"--currency {args.currency}: no rates in {args.fx}; known: {', '.join(fx.currencies())}")
+    con = connect(_db(args), read_only=True)
+    try:
+        result = spend(DuckDBEngine(con), fx, filters, group_by, metric, Grain(args.grain), args.currency)
+    finally:
+        con.close()
+    for row in result.unconverted.itertuples(index=False):
+        print(
+            f"warning: {row.amount:,.2f} {row.currency} on {row.rows:,} rows has no {args.currency} rate in "
+            f"{args.fx} and is left out of the totals",
+            file=sys.stderr,
+        )
+    frame = result.frame
+    if PERIOD in frame:
+        frame = frame.sort_values([PERIOD, "cost"], ascending=[True, False], ignore_index=True)
+    _print_frame(frame, args.output, f"{metric.value} in {args.currency}")
+    return 0
+
+
+def _print_frame(frame: pd.DataFrame, output: str, label: str) -> None:
+    records = [_json_record({str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
+    if output == "json":
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+    elif output == "csv":
+        frame.assign(cost=frame["cost"].round(2)).to_csv(sys.stdout, index=False)
+    else:
+        shown = frame.assign(cost=frame["cost"].map(lambda v: f"{v:,.2f}")).fillna("(not set)")
+        print(f"# {label}")
+        print(shown.to_string(index=False))
+
+
+def _json_record(record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "cost":
+            out[key] = round(float(value), 2)
+        elif key == PERIOD:
+            out[key] = value.isoformat()
+        else:
+            out[key] = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return out
+
+
+class _NoBar:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _progress_bar(total: int | None, unit: str) -> Any:
+    """A tqdm bar on a terminal; nothing when output is piped (cron, scripts)."""
+    if sys.stderr.isatty():
+        return tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
+    return _NoBar()

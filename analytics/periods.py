@@ -1,0 +1,72 @@
+"""Date-range presets (month to date, last 30 days, ...) turned into whole UTC days, anchored on
+the last day that has data rather than on today, so a view of an export never starts empty."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+# id -> label, in the order a picker shows them. Ids appear in URLs, so they stay stable.
+PRESETS: dict[str, str] = {
+    "month_to_date": "Month to date",
+    "last_month": "Last month",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "last_12_months": "Last 12 months",
+    "year_to_date": "Year to date",
+    "all": "All data",
+    "custom": "Custom range",
+}
+DEFAULT_PRESET = "last_90_days"
+
+
+def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def preset_range(preset: str, anchor: dt.date, first: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """[start, end], both inclusive UTC days, for `preset` ending on `anchor` (the last day with data).
+
+    `first` is the first day with data; it bounds "all" and no other preset. "last_month" is the
+    calendar month before the anchor's; "last_12_months" is the anchor's month and the 11 before it,
+    so monthly bars are whole months. "custom" has no range of its own and raises ValueError.
+    """
+    if preset == "month_to_date":
+        return _month_start(anchor), anchor
+    if preset == "last_month":
+        start = _month_start(anchor, 1)
+        return start, _month_start(anchor) - dt.timedelta(days=1)
+    if preset == "last_30_days":
+        return anchor - dt.timedelta(days=29), anchor
+    if preset == "last_90_days":
+        return anchor - dt.timedelta(days=89), anchor
+    if preset == "last_12_months":
+        return _month_start(anchor, 11), anchor
+    if preset == "year_to_date":
+        return dt.date(anchor.year, 1, 1), anchor
+    if preset == "all":
+        return (first if first is not None else anchor), anchor
+    raise ValueError(f"unknown date preset {preset!r}; choose one of {', '.join(PRESETS)}")
+
+
+def clamp_range(
+    start: dt.date, end: dt.date, first: dt.date, last: dt.date
+) -> tuple[dt.date, dt.date]:
+    """A custom range kept inside [first, last] and in order; a range wholly outside collapses
+    onto the nearest edge."""
+    if start > end:
+        start, end = end, start
+    start = min(max(start, first), last)
+    end = min(max(end, first), last)
+    return start, end
+
+
+def describe_range(start: dt.date, end: dt.date) -> str:
+    """'1 Mar – 31 May 2026 (92 days)': short, unambiguous, for captions and KPI labels."""
+    days = (end - start).days + 1
+    plural = "day" if days == 1 else "days"
+    if start.year == end.year:
+        text = f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    else:
+        text = f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+    return f"{text} ({days} {plural})"
