@@ -15,6 +15,7 @@ from analytics.compare import NOT_SET, OTHER, UNTAGGED
 from analytics.schema import Grain
 
 MAX_POINTS = 5000
+AREA_FROM_DAYS = 60  # a long daily series reads better as an area; a short or sparse one as bars
 GROUP = "group"  # column names inside chart data: dimension names such as tag:team
 STACK = "stack"  # are not valid Vega-Lite shorthands, so charts use neutral ones
 PERIOD = "period"
@@ -80,8 +81,8 @@ def money_expr(field: str, currency: str) -> str:
     sign = f"(round({value} * {10**decimals}) < 0 ? '-' : '')"
     symbol = SYMBOLS.get(currency)
     if symbol:
-        return f"{sign} + {json.dumps(symbol)} + {body}"
-    return f"{sign} + {body} + {json.dumps(' ' + currency)}"
+        return f"{sign} + {json.dumps(symbol, ensure_ascii=False)} + {body}"
+    return f"{sign} + {body} + {json.dumps(' ' + currency, ensure_ascii=False)}"
 
 
 def colors_for(labels: Sequence[str], ranking: Sequence[str] = ()) -> dict[str, str]:
@@ -114,11 +115,41 @@ def _scale(domain: Sequence[str], colors: Mapping[str, str]) -> alt.Scale:
     return alt.Scale(domain=list(domain), range=[colors.get(v, NEUTRALS[OTHER]) for v in domain])
 
 
+FONT = '"Source Sans", "Source Sans Pro", "Helvetica Neue", Arial, sans-serif'  # the app's own font
+INK, MUTED, RULE = "#31333F", "#5C6370", "#E3E6EC"
+
+
 def _styled(chart: alt.Chart) -> alt.Chart:
-    """The one look of every chart; colours and fonts of the page come from Streamlit's theme."""
+    """The one look of every chart (drawn with theme=None, so Streamlit's theme does not pad and
+    clip long legends): the app's font, quiet axes and grid, a compact legend on the right."""
     return (
-        chart.configure_axis(labelFontSize=12, titleFontSize=12, labelLimit=260, gridDash=[2, 3])
-        .configure_legend(orient="bottom", columns=4, labelLimit=260, titleFontSize=12, labelFontSize=12)
+        chart.configure(font=FONT)
+        .configure_axis(
+            labelFontSize=12,
+            titleFontSize=12,
+            titleFontWeight="normal",
+            labelColor=MUTED,
+            titleColor=MUTED,
+            gridColor=RULE,
+            gridDash=[2, 3],
+            domainColor=RULE,
+            tickColor=RULE,
+            labelLimit=260,
+        )
+        .configure_legend(
+            orient="right",
+            labelFontSize=12,
+            titleFontSize=12,
+            titleFontWeight="normal",
+            labelColor=INK,
+            titleColor=MUTED,
+            labelLimit=220,
+            titleLimit=220,
+            symbolType="square",
+            symbolSize=100,
+            rowPadding=3,
+            symbolLimit=0,
+        )
         .configure_view(strokeWidth=0)
     )
 
@@ -157,7 +188,7 @@ def spend_over_time(
     order: Sequence[str],
     colors: Mapping[str, str],
 ) -> alt.Chart:
-    """Stacked spend per period: an area for daily grain, bars spanning each week or month.
+    """Stacked spend per period: an area for a long daily series, else bars spanning each period.
     `frame` columns: period (date), group (text), cost (in `currency`)."""
     _check_size(frame)
     data = frame[[PERIOD, GROUP, COST]].copy()
@@ -167,8 +198,12 @@ def spend_over_time(
     date_format = "%b %Y" if grain is Grain.MONTH else "%a %d %b %Y"
     period_title = {Grain.DAY: "Day (UTC)", Grain.WEEK: "Week from", Grain.MONTH: "Month"}.get(grain, "Period")
     base = alt.Chart(data).transform_calculate(money=money_expr(COST, currency))
-    mark = base.mark_area(opacity=0.9) if grain is Grain.DAY else base.mark_bar(stroke="white", strokeWidth=0.5)
-    x = alt.X(f"{PERIOD}:T", title=None, axis=alt.Axis(format="%b %Y" if grain is Grain.MONTH else "%d %b"))
+    area = grain is Grain.DAY and data[PERIOD].nunique() > AREA_FROM_DAYS
+    mark = base.mark_area(opacity=0.9) if area else base.mark_bar(stroke="white", strokeWidth=0.5)
+    ticks = {"interval": grain.value, "step": 1} if grain is not Grain.DAY else alt.Undefined
+    x = alt.X(
+        f"{PERIOD}:T", title=None, axis=alt.Axis(format="%b %Y" if grain is Grain.MONTH else "%d %b", tickCount=ticks)
+    )
     encodings: dict[str, object] = {
         "x": x,
         "y": alt.Y(f"sum({COST}):Q", title=f"{metric_title} ({currency})", axis=alt.Axis(format="~s")),
@@ -180,9 +215,9 @@ def spend_over_time(
             alt.Tooltip("money:N", title=f"{metric_title} ({currency})"),
         ],
     }
-    if grain is not Grain.DAY:
+    if not area:
         encodings["x2"] = alt.X2("end:T")
-    return _styled(mark.encode(**encodings).properties(height=340))
+    return _styled(mark.encode(**encodings).properties(height=max(360, 18 * len(order) + 40)))  # room for the legend
 
 
 def ranking_bars(
@@ -203,7 +238,9 @@ def ranking_bars(
     stacked = stack_title is not None and STACK in frame
     data = frame[[GROUP, *([STACK] if stacked else []), COST]].copy()
     pick = alt.selection_point(name=PICK, fields=[GROUP], on="click", clear="dblclick")
-    colour_field, colour_title, colour_order = (STACK, stack_title, stack_order) if stacked else (GROUP, group_title, order)
+    colour_field, colour_title, colour_order = (
+        (STACK, stack_title, stack_order) if stacked else (GROUP, group_title, order)
+    )
     tooltip = [alt.Tooltip(f"{GROUP}:N", title=group_title)]
     if stacked:
         tooltip.append(alt.Tooltip(f"{STACK}:N", title=stack_title))
@@ -216,7 +253,7 @@ def ranking_bars(
         .mark_bar()
         .encode(
             y=alt.Y(f"{GROUP}:N", title=None, sort=list(order)),
-            x=alt.X(f"sum({COST}):Q", title=f"{metric_title} ({currency})", axis=alt.Axis(format="~s")),
+            x=alt.X(f"sum({COST}):Q", title=f"{metric_title} ({currency})", axis=alt.Axis(format="~s", tickCount=8)),
             color=alt.Color(
                 f"{colour_field}:N",
                 title=colour_title,

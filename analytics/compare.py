@@ -55,6 +55,18 @@ def top_n(frame: pd.DataFrame, column: str, n: int, cost: str = COST) -> pd.Data
     return out.groupby(keys, dropna=False, sort=False)[cost].sum().reset_index()
 
 
+def fill_periods(frame: pd.DataFrame, periods: Sequence[object], column: str, period: str = "period") -> pd.DataFrame:
+    """Every (period, value of `column`) pair, with 0 where there was no spend, so a stacked
+    chart neither skips nor interpolates across empty periods."""
+    values = list(dict.fromkeys(frame[column]))
+    if not values:
+        return frame.copy()
+    grid = pd.MultiIndex.from_product([list(periods), values], names=[period, column])
+    summed = frame.groupby([period, column], dropna=False)[COST].sum()
+    full = pd.MultiIndex.from_tuples([*grid, *summed.index], names=[period, column]).unique()
+    return summed.reindex(full, fill_value=0.0).reset_index()
+
+
 def ranking_table(current: pd.DataFrame, previous: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """One row per group of `keys`: `total` now, `share` of the grand total, `previous` total over
     the period of the same length before, `change` and `change_pct` (NaN when nothing before).
@@ -76,3 +88,16 @@ def ranking_table(current: pd.DataFrame, previous: pd.DataFrame, keys: Sequence[
 def totals(frame: pd.DataFrame) -> float:
     """The grand total of `cost` (0.0 for an empty frame)."""
     return float(frame[COST].sum()) if len(frame) else 0.0
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of `frame`. Text cells that a spreadsheet would run as a formula (starting with
+    = + - @) get a leading apostrophe, so a tag value can never execute when the file is opened."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = ["'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in out[column]]
+    return out.to_csv(index=False).encode("utf-8")

@@ -49,9 +49,7 @@ def preset_range(preset: str, anchor: dt.date, first: dt.date | None = None) -> 
     raise ValueError(f"unknown date preset {preset!r}; choose one of {', '.join(PRESETS)}")
 
 
-def clamp_range(
-    start: dt.date, end: dt.date, first: dt.date, last: dt.date
-) -> tuple[dt.date, dt.date]:
+def clamp_range(start: dt.date, end: dt.date, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     """A custom range kept inside [first, last] and in order; a range wholly outside collapses
     onto the nearest edge."""
     if start > end:
@@ -59,6 +57,25 @@ def clamp_range(
     start = min(max(start, first), last)
     end = min(max(end, first), last)
     return start, end
+
+
+def period_starts(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
+    """First day of every `grain` period ("day", "week" from Monday, "month") touching [start, end],
+    the same cut as the queries' date_trunc, so a chart can show the periods without spend."""
+    if grain == "day":
+        first = start
+    elif grain == "week":
+        first = start - dt.timedelta(days=start.weekday())
+    elif grain == "month":
+        first = _month_start(start)
+    else:
+        raise ValueError(f"unknown grain {grain!r}; choose day, week or month")
+    days: list[dt.date] = []
+    day = first
+    while day <= end:
+        days.append(day)
+        day = _month_start(day, -1) if grain == "month" else day + dt.timedelta(days=1 if grain == "day" else 7)
+    return days
 
 
 def describe_range(start: dt.date, end: dt.date) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,9 @@ from analytics.schema import LINE_ITEM_COLUMNS, MONEY, ROLLUP_DIMENSIONS
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 SCHEMA_VERSION = "1"
+SAMPLE_FORMAT = "sample"
+MEMORY_LIMIT = os.environ.get("FINOPS_MEMORY_LIMIT", "2GB")
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", re.IGNORECASE)
 
 
 class StoreError(Exception):
@@ -90,16 +94,25 @@ INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
 
 
-def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating and migrating it unless read-only)."""
+def connect(
+    path: Path | str | None = None, read_only: bool = False, memory_limit: str = MEMORY_LIMIT
+) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating and migrating it unless read-only). DuckDB would otherwise take
+    80% of RAM for its buffers; `memory_limit` keeps the app and ingest within their budgets."""
+    if not _MEMORY.match(memory_limit):
+        raise StoreError(f"memory limit {memory_limit!r}: expected a size such as 2GB or 512MB")
     db = Path(path) if path is not None else default_db_path()
     if read_only and not db.exists():
         raise StoreError(f"{db}: no database here yet; build one with `python -m analytics sample`")
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(db), read_only=read_only)
+        con = duckdb.connect(str(db), read_only=read_only, config={"memory_limit": memory_limit})
     except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"{db}: the database is open in another process (is the app running? stop it, then retry)"
+            ) from exc
         raise StoreError(f"{db}: cannot open the database ({_first_line(exc)})") from exc
     except duckdb.Error as exc:
         raise StoreError(f"{db}: not a FinOps Lens database ({_first_line(exc)})") from exc
@@ -131,6 +144,23 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def is_sample(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when something is loaded and all of it is the generated sample company."""
+    formats = {r[0] for r in con.execute("SELECT DISTINCT x_SourceFormat FROM sources").fetchall()}
+    return formats == {SAMPLE_FORMAT}
+
+
+def delete_sample(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the sample's rows and the tables only the sample fills; the caller holds the transaction."""
+    sample_sources = "SELECT x_SourceId FROM sources WHERE x_SourceFormat = ?"
+    for table in ("line_items", "daily_costs"):
+        con.execute(f"DELETE FROM {table} WHERE x_SourceId IN ({sample_sources})", [SAMPLE_FORMAT])
+    con.execute("DELETE FROM sources WHERE x_SourceFormat = ?", [SAMPLE_FORMAT])
+    for table in ("utilization", "budgets", "business_metrics"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute("DELETE FROM meta WHERE starts_with(key, 'sample_')")
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:

@@ -42,3 +42,7 @@ def csv_sum(path: Path, column: str, by: str | None = None, where: dict[str, str
                 continue
             totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
     return totals
+
+
+# ---- App fixtures (Streamlit: AppTest and the browser test) live in tests/app_fixtures.py ----
+from app_fixtures import app, app_db, sample_db  # noqa: E402, F401

@@ -43,14 +43,24 @@ def test_query_json_gives_the_period_and_null_for_untagged(db: Path) -> None:
 
 def test_where_repeats_or_within_a_dimension_and_dates_are_inclusive(db: Path) -> None:
     rows = query_json(
-        db, "--where", "ProviderName=Microsoft", "--where", "ProviderName=Oracle",
-        "--from", "2024-09-29", "--to", "2024-09-30", "--metric", "billed",
+        db,
+        "--where",
+        "ProviderName=Microsoft",
+        "--where",
+        "ProviderName=Oracle",
+        "--from",
+        "2024-09-29",
+        "--to",
+        "2024-09-30",
+        "--metric",
+        "billed",
     )
     with FOCUS_SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
         independent = sum(
             Decimal(r["BilledCost"])
             for r in csv.DictReader(handle)
-            if r["ProviderName"] in ("Microsoft", "Oracle") and r["ChargePeriodStart"][:10] in ("2024-09-29", "2024-09-30")
+            if r["ProviderName"] in ("Microsoft", "Oracle")
+            and r["ChargePeriodStart"][:10] in ("2024-09-29", "2024-09-30")
         )
     assert independent != 0
     assert rows == [{"cost": float(Decimal(independent).quantize(Decimal("0.01")))}]

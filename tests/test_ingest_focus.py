@@ -91,9 +91,16 @@ def test_a_redelivered_billing_period_replaces_the_earlier_copy(con: duckdb.Duck
     assert [r[0] for r in con.execute("SELECT x_SourceFile FROM sources").fetchall()] == [str(second)]
 
 
-def test_other_billing_periods_and_accounts_survive_a_redelivery(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    april = row(BillingPeriodStart="2026-04-01", BillingPeriodEnd="2026-05-01", ChargePeriodStart="2026-04-02",
-                ChargePeriodEnd="2026-04-03", BilledCost="3")
+def test_other_billing_periods_and_accounts_survive_a_redelivery(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    april = row(
+        BillingPeriodStart="2026-04-01",
+        BillingPeriodEnd="2026-05-01",
+        ChargePeriodStart="2026-04-02",
+        ChargePeriodEnd="2026-04-03",
+        BilledCost="3",
+    )
     other_account = row(BillingAccountId="acct-2", BilledCost="4")
     ingest_paths(con, [str(write_csv(tmp_path / "a.csv", [april, row(BilledCost="10"), other_account]))])
     ingest_paths(con, [str(write_csv(tmp_path / "b.csv", [row(BilledCost="1")]))])

@@ -21,7 +21,9 @@ NASTY = "x'); DROP TABLE line_items; --"
 
 def day(n: int, **changes: object) -> dict[str, object]:
     start = dt.datetime(2026, 5, n)
-    return row(ChargePeriodStart=start.isoformat(), ChargePeriodEnd=(start + dt.timedelta(days=1)).isoformat(), **changes)
+    return row(
+        ChargePeriodStart=start.isoformat(), ChargePeriodEnd=(start + dt.timedelta(days=1)).isoformat(), **changes
+    )
 
 
 @pytest.fixture
@@ -32,8 +34,15 @@ def data(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> DuckDBEngine:
         day(9, BilledCost="25", EffectiveCost="20", Tags={"team": NASTY, "owner's": "a;b"}),
         day(10, BilledCost="10", EffectiveCost="10", Tags=None, ProviderName="Google Cloud", BillingAccountId="g"),
         day(10, BilledCost="-5", EffectiveCost="-5", ChargeCategory="Credit", Tags={"env": "prod"}),
-        day(11, BilledCost="200", EffectiveCost="200", BillingCurrency="EUR", ProviderName="Microsoft",
-            BillingAccountId="m", Tags={"team": "payments"}),
+        day(
+            11,
+            BilledCost="200",
+            EffectiveCost="200",
+            BillingCurrency="EUR",
+            ProviderName="Microsoft",
+            BillingAccountId="m",
+            Tags={"team": "payments"},
+        ),
     ]
     ingest_paths(con, [str(write_csv(tmp_path / "data.csv", rows))])
     return DuckDBEngine(con)

@@ -165,30 +165,42 @@ def _check_values(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], report: IngestReport
 ) -> None:
     """Refuse the file if a required value is missing or any number or time cannot be read."""
-    problems: list[str] = []
+    raw_types = {r[0]: r[1] for r in con.execute("DESCRIBE _raw").fetchall()}
+    checks: list[tuple[str, str, str]] = []  # (FOCUS column, failing condition, raw value)
     for focus, raw in columns.items():
         target = FOCUS_COLUMNS[focus]
-        if target not in (MONEY, QUANTITY, TIME) and focus not in REQUIRED_COLUMNS:
-            continue
-        unreadable = f'r."{raw}" IS NOT NULL AND s."{focus}" IS NULL'
-        condition = f'({unreadable}) OR s."{focus}" IS NULL' if focus in REQUIRED_COLUMNS else unreadable
-        rows = con.execute(
-            f'SELECT s._row, CAST(r."{raw}" AS VARCHAR) FROM {table} s JOIN _raw r USING (_row) '
-            f"WHERE {condition} ORDER BY s._row LIMIT {_MAX_EXAMPLES}"
-        ).fetchall()
-        for row, value in rows:
-            kind = {MONEY: "a number", QUANTITY: "a number", TIME: "a date/time"}.get(target, "a value")
-            what = "is empty" if value is None else f"{value!r} is not {kind}"
-            problems.append(f"row {row}, {focus}: {what}")
-        if len(problems) >= _MAX_EXAMPLES:
-            break
+        parsed = target in (MONEY, QUANTITY, TIME) and raw_types[raw].upper() == "VARCHAR"
+        conditions = [f'(r."{raw}" IS NOT NULL AND s."{focus}" IS NULL)'] if parsed else []
+        if focus in REQUIRED_COLUMNS:
+            conditions.append(f's."{focus}" IS NULL')
+        if conditions:
+            checks.append((focus, " OR ".join(conditions), f'CAST(r."{raw}" AS VARCHAR)'))
+    if not checks:
+        return
+    flags = ", ".join(f"({condition}) AS f{i}, {value} AS v{i}" for i, (_, condition, value) in enumerate(checks))
+    anywhere = " OR ".join(f"({condition})" for _, condition, _ in checks)
+    rows = con.execute(
+        f"SELECT s._row, {flags} FROM {table} s JOIN _raw r USING (_row) WHERE {anywhere} "
+        f"ORDER BY s._row LIMIT {_MAX_EXAMPLES}"
+    ).fetchall()
+    problems = []
+    for found in rows:
+        for i, (focus, _, _) in enumerate(checks):
+            if found[1 + 2 * i]:
+                value = found[2 + 2 * i]
+                kind = {MONEY: "a number", QUANTITY: "a number", TIME: "a date/time"}.get(FOCUS_COLUMNS[focus], "")
+                problems.append(
+                    f"row {found[0]}, {focus}: " + ("is empty" if value is None else f"{value!r} is not {kind}")
+                )
     if problems:
         raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
     optional_money = [c for c in columns if FOCUS_COLUMNS[c] == MONEY and c not in REQUIRED_COLUMNS]
-    for focus in optional_money:
-        row = con.execute(f'SELECT count(*) FROM {table} WHERE "{focus}" IS NULL').fetchone()
-        if row and row[0]:
-            report.warn(f"{focus} is empty on {row[0]:,} rows (FOCUS requires it); those count as 0")
+    if optional_money:
+        counts = ", ".join(f'count(*) FILTER (WHERE "{c}" IS NULL)' for c in optional_money)
+        empty = con.execute(f"SELECT {counts} FROM {table}").fetchone() or ()
+        for focus, n in zip(optional_money, empty, strict=True):
+            if n:
+                report.warn(f"{focus} is empty on {n:,} rows (FOCUS requires it); those count as 0")
 
 
 def _report_repairs(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], report: IngestReport) -> None:
@@ -196,13 +208,12 @@ def _report_repairs(con: duckdb.DuckDBPyConnection, table: str, columns: dict[st
         if name not in columns:
             continue
         values = ", ".join(f"'{v}'" for v in allowed)
-        raw = columns[name]
-        fixed = con.execute(
-            f'SELECT count(*) FROM {table} s JOIN _raw r USING (_row) WHERE s."{name}" IN ({values}) '
-            f'AND r."{raw}" <> s."{name}"'
-        ).fetchone()
-        if fixed and fixed[0]:
-            report.fix(f"{name}: {fixed[0]:,} values with non-standard case normalised (e.g. Usage-based)")
+        lowered = ", ".join(f"'{v.lower()}'" for v in allowed)
+        raw = f'"{columns[name]}"'
+        fixed = con.execute(f"SELECT count(*) FROM _raw WHERE {raw} NOT IN ({values}) AND lower({raw}) IN ({lowered})")
+        count = (fixed.fetchone() or (0,))[0]
+        if count:
+            report.fix(f"{name}: {count:,} values with non-standard case normalised (e.g. Usage-based)")
         unknown = con.execute(
             f'SELECT DISTINCT "{name}" FROM {table} WHERE "{name}" IS NOT NULL AND "{name}" NOT IN ({values}) LIMIT 5'
         ).fetchall()

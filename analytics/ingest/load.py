@@ -12,7 +12,7 @@ import pandas as pd
 from analytics.ingest.report import IngestReport
 from analytics.ingest.tags import parse_tags, tag_set_id
 from analytics.schema import FOCUS_COLUMNS, ROLLUP_DIMENSIONS
-from analytics.store import transaction
+from analytics.store import SAMPLE_FORMAT, delete_sample, is_sample, transaction
 
 # A billing period of one provider's billing account is delivered whole; a newer delivery of the
 # same key replaces the older one, while files of the same ingest batch (parts of one export) add up.
@@ -37,6 +37,9 @@ def store_rows(
     tag_map = _tag_map(con, staged, report) if "Tags" in present else None
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with transaction(con):
+        if report.format != SAMPLE_FORMAT and is_sample(con):
+            delete_sample(con)
+            report.fix("removed the sample company: your own data replaces it")
         source_id = _next_source_id(con)
         _replace_earlier_deliveries(con, staged, batch, report)
         con.execute(

@@ -1,0 +1,40 @@
+"""Shared by the benchmarks: where their databases live, and how to build them once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+OUT = PROJECT / "bench" / "out"
+AS_OF = "2026-11-27"  # fixed, so every run benchmarks the same data
+
+
+def sample_db(rows: int) -> Path:
+    """A sample database of about `rows` line items, built once and reused."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"sample-{rows}.duckdb"
+    if not path.exists():
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "analytics", "sample", "--rows", str(rows), "--as-of", AS_OF, "--db", str(path)],
+            cwd=PROJECT,
+            check=True,
+        )
+        print(f"built {path.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return path
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory (VmHWM) of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+def env_with_db(db: Path) -> dict[str, str]:
+    return {**os.environ, "FINOPS_DB": str(db)}

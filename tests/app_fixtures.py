@@ -1,0 +1,52 @@
+"""Fixtures for the app tests (AppTest and the browser): one small sample database per session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.store import connect
+
+PROJECT = Path(__file__).resolve().parents[1]
+APP = PROJECT / "app.py"
+SAMPLE_AS_OF = dt.date(2026, 6, 15)
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small, deterministic sample (3 months to 15 Jun 2026), built once and then only read."""
+    from analytics.sample import build_sample  # imported here so other tests never depend on it
+
+    path = tmp_path_factory.mktemp("app") / "sample.duckdb"
+    con = connect(path)
+    try:
+        build_sample(con, rows=20_000, months=3, seed=7, as_of=SAMPLE_AS_OF)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def app_db(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """FINOPS_DB points at the session's sample for this test."""
+    monkeypatch.setenv("FINOPS_DB", str(sample_db))
+    return sample_db
+
+
+def new_app(query: dict[str, str | list[str]] | None = None) -> AppTest:
+    """The app, not yet run, optionally opened from a link with `query` parameters."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    return at
+
+
+@pytest.fixture
+def app(app_db: Path) -> AppTest:
+    """The app after its first run on the sample, at the Explore page."""
+    at = new_app().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

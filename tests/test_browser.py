@@ -1,0 +1,105 @@
+"""Every page in real Chromium: the app is served by `streamlit run`, each page is opened, the
+script is let finish, and no error may be on screen. Screenshots land in the test's tmp dir."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_fixtures import PROJECT
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PAGES = {"explore": "", "data": "data", "explore_linked": "?group_by=tag:team&grain=week&period=last_month"}
+ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_health(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1) as reply:
+                if reply.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer on port {port} within {timeout:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {**os.environ, "FINOPS_DB": str(sample_db)}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_health(port, process)
+        yield f"http://localhost:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for_script(page: Page) -> None:
+    """Streamlit marks its root element: connected, then the script not running any more."""
+    page.wait_for_timeout(250)
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=60_000
+    )
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=60_000
+    )
+    page.locator("[data-testid='stSkeleton']").first.wait_for(state="detached", timeout=30_000)
+    page.wait_for_timeout(500)  # let Vega draw
+
+
+def test_every_page_opens_in_chromium_without_an_error(server: str, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists(), "the browser test needs Debian's chromium at /usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1800})
+            for name, path in PAGES.items():
+                page.goto(f"{server}/{path}")
+                wait_for_script(page)
+                page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+                errors = page.locator(ERRORS)
+                assert errors.count() == 0, f"{name}: {errors.first.inner_text()}"
+                assert page.get_by_text("FinOps Lens").count() or page.title() == "FinOps Lens"
+                if name.startswith("explore"):
+                    assert page.locator("[data-testid='stMetric']").count() >= 3
+                    assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
+                else:
+                    assert page.locator("[data-testid='stDataFrame']").count() == 2
+        finally:
+            browser.close()
