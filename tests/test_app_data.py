@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from app_fixtures import new_app
 from streamlit.testing.v1 import AppTest
 
 from analytics.store import connect, get_meta
+from tests.app_fixtures import new_app
 
 
 def test_the_data_page_lists_what_is_loaded_and_the_rates_in_use(app: AppTest) -> None:

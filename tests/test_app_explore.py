@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_fixtures import SAMPLE_AS_OF, new_app
 from streamlit.testing.v1 import AppTest
 
 from analytics.compare import OTHER, UNTAGGED
 from analytics.fx import DEFAULT_FX_PATH
 from analytics.periods import preset_range
 from analytics.store import connect
+from tests.app_fixtures import SAMPLE_AS_OF, new_app
 from ui import explore, explore_view, filters
 
 pytestmark = pytest.mark.usefixtures("app_db")

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from analytics.store import connect
-from tests.conftest import FOCUS_SAMPLE
 from tests.focus_rows import row, write_csv
+from tests.realdata import FOCUS_SAMPLE
 
 PROJECT = Path(__file__).resolve().parents[1]
 

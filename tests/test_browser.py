@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_fixtures import PROJECT
 from playwright.sync_api import Page, sync_playwright
+
+from tests.app_fixtures import PROJECT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

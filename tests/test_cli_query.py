@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FOCUS_SAMPLE, csv_sum
+from tests.realdata import FOCUS_SAMPLE, csv_sum
 from tests.test_bad_input import run_cli
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import gzip
 import json
 import shutil
@@ -14,8 +16,10 @@ import pytest
 from analytics.engine import DuckDBEngine
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from tests.conftest import FOCUS_SAMPLE, csv_sum
+from analytics.sources import list_sources
+from analytics.store import connect
 from tests.focus_rows import row, write_csv
+from tests.realdata import FOCUS_SAMPLE, csv_sum
 
 
 def totals(con: duckdb.DuckDBPyConnection, column: str, table: str = "line_items") -> dict[str, Decimal]:
@@ -55,8 +59,6 @@ def test_the_loader_reports_what_it_repaired_in_the_real_sample(con: duckdb.Duck
 def test_tags_in_the_real_sample_are_parsed_once_into_tag_sets(con: duckdb.DuckDBPyConnection) -> None:
     ingest_paths(con, [str(FOCUS_SAMPLE)])
     expected: dict[str | None, Decimal] = {}
-    import csv
-
     with FOCUS_SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
         for record in csv.DictReader(handle):
             tags = json.loads(record["Tags"]) if record["Tags"] not in ("", "NULL") else {}
@@ -127,8 +129,6 @@ def test_gzip_and_parquet_copies_load_the_same_totals(tmp_path: Path) -> None:
     )
     expected = cents(csv_sum(FOCUS_SAMPLE, "BilledCost", by="BillingCurrency"))
     for path in (gz, parquet):
-        from analytics.store import connect
-
         con = connect(tmp_path / f"{path.suffix}.duckdb")
         [report] = ingest_paths(con, [str(path)])
         assert report.rows_loaded == 1000
@@ -197,10 +197,32 @@ def test_an_empty_mandatory_value_refuses_the_file(con: duckdb.DuckDBPyConnectio
 
 
 def test_sources_report_rows_periods_and_totals_per_currency(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    from analytics.sources import list_sources
-
     path = write_csv(tmp_path / "two.csv", [row(BilledCost="10.005"), row(BillingCurrency="EUR", BilledCost="2")])
     ingest_paths(con, [str(path)])
     [entry] = list_sources(DuckDBEngine(con))
     assert entry["rows"] == 2 and entry["billing_periods"] == ["2026-05"]
     assert entry["totals"] == {"USD": 10.01, "EUR": 2.0}
+
+
+def test_parquet_with_typed_columns_and_a_map_of_tags_loads(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    path = tmp_path / "aws-focus.parquet"
+    duckdb.connect().execute(
+        f"""COPY (SELECT 12.5::DOUBLE AS BilledCost, 10.0::DOUBLE AS EffectiveCost, 'acct' AS BillingAccountId,
+                  'USD' AS BillingCurrency, TIMESTAMPTZ '2026-05-01 00:00:00+00' AS BillingPeriodStart,
+                  TIMESTAMPTZ '2026-06-01 00:00:00+00' AS BillingPeriodEnd, 'Usage' AS ChargeCategory,
+                  TIMESTAMP '2026-05-02 10:00:00' AS ChargePeriodStart,
+                  TIMESTAMP '2026-05-02 11:00:00' AS ChargePeriodEnd,
+                  'AWS' AS ProviderName, 'Amazon EC2' AS ServiceName,
+                  MAP {{'team': 'payments', 'cost-center': 'CC-1'}} AS Tags)
+            TO '{path}' (FORMAT parquet)"""
+    )
+    [report] = ingest_paths(con, [str(path)])
+    assert report.rows_loaded == 1
+    assert con.execute("SELECT BilledCost, BillingPeriodStart FROM line_items").fetchone() == (
+        Decimal("12.5"),
+        dt.datetime(2026, 5, 1),
+    )
+    assert dict(con.execute("SELECT TagKey, TagValue FROM tag_sets").fetchall()) == {
+        "team": "payments",
+        "cost-center": "CC-1",
+    }

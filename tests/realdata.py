@@ -1,0 +1,25 @@
+"""The real exports in ../shared/realdata, and independent sums over them (csv module + Decimal)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+FOCUS_SAMPLE = REALDATA / "focus" / "focus-1.0-sample.csv"
+
+
+def csv_sum(path: Path, column: str, by: str | None = None, where: dict[str, str] | None = None) -> dict[str, Decimal]:
+    """An independent sum of a CSV column with the csv module and Decimal, per value of `by`."""
+    totals: dict[str, Decimal] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for record in csv.DictReader(handle):
+            if where and any(record.get(k) != v for k, v in where.items()):
+                continue
+            key = record[by] if by else ""
+            value = record[column]
+            if value in ("", "NULL", "null"):
+                continue
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
+    return totals
