@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
+from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError
-from analytics.ingest.run import FORMATS, ingest_paths
+from analytics.ingest.run import ingest_paths
 from analytics.queries import PERIOD, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
 from analytics.sources import list_sources
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", parents=[common], help="load cost export files")
     ingest.add_argument("paths", nargs="+", help="files, globs or folders (CSV, CSV.gz, Parquet)")
-    ingest.add_argument("--format", choices=FORMATS, default="auto")
+    ingest.add_argument("--format", choices=["auto", *FORMATS], default="auto")
     ingest.add_argument("--json", action="store_true", help="print the ingest reports as JSON")
 
     sources = commands.add_parser("sources", parents=[common], help="what is loaded")

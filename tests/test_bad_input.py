@@ -66,6 +66,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "zip archive": (content(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(40)), "not a CSV or Parquet"),
     "truncated gzip": (truncated_gzip, "truncated or corrupt gzip"),
     "empty file": (content(b""), "the file is empty"),
+    "unknown format": (content(b"date,amount\n2026-01-01,3\n"), "not a cost export this version reads"),
     "header only": (content(",".join(row()).encode() + b"\n"), "the file has a header but no rows"),
     "missing columns": (missing_columns, "missing mandatory columns: BilledCost, ChargePeriodStart"),
     "latin-1 text": (lambda p: write_csv(p, [row(ServiceName="Dépôt")], encoding="latin-1"), "not UTF-8"),

@@ -3,6 +3,7 @@ real exports have and saying what was repaired; values that cannot be read refus
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -39,32 +40,56 @@ PLACEHOLDER_COLUMNS = (
     "InvoiceId",
 )
 _MAX_EXAMPLES = 3
+RAW = "_raw"  # the file as read
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestReport, table: str) -> None:
-    """Create temp table `table` with FOCUS columns, typed, from the file at `path`."""
-    _read_raw(con, path, kind)
-    try:
-        columns = _match_columns(con, path, report)
-        raw_types = {r[0]: r[1] for r in con.execute("DESCRIBE _raw").fetchall()}
-        exprs = {focus: _typed(raw, raw_types[raw], FOCUS_COLUMNS[focus]) for focus, raw in columns.items()}
-        if "ProviderName" not in exprs:
-            exprs["ProviderName"] = exprs["ServiceProviderName"]
-            report.fix("ProviderName taken from ServiceProviderName (FOCUS 1.3)")
-        exprs = _repair(exprs, columns, report)
-        selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items())
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {selects} FROM _raw")
-        _check_values(con, path, table, columns, report)
-        _report_repairs(con, table, columns, report)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _raw")
+def detect(columns: Sequence[str]) -> bool:
+    """A file with several FOCUS-only column names is FOCUS, even if it lacks some mandatory ones
+    (then the message lists what is missing rather than calling it an unknown format)."""
+    names = {c.strip().lower() for c in columns}
+    return len(names & _SIGNATURE) >= 3
+
+
+_SIGNATURE = {
+    name.lower()
+    for name in (
+        "BilledCost",
+        "EffectiveCost",
+        "ListCost",
+        "ContractedCost",
+        "ChargeCategory",
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "BillingPeriodStart",
+        "BillingPeriodEnd",
+        "BillingAccountId",
+        "BillingCurrency",
+    )
+}
+
+
+def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str, source: str = RAW) -> None:
+    """Create temp table `table` with FOCUS columns, typed, from `source` (the file as read, or a
+    provider format's mapping of it onto FOCUS names, keeping `_row`)."""
+    columns = _match_columns(con, path, report, source)
+    source_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {source}").fetchall()}
+    exprs = {focus: _typed(raw, source_types[raw], FOCUS_COLUMNS[focus]) for focus, raw in columns.items()}
+    if "ProviderName" not in exprs:
+        exprs["ProviderName"] = exprs["ServiceProviderName"]
+        report.fix("ProviderName taken from ServiceProviderName (FOCUS 1.3)")
+    exprs = _repair(exprs, columns, report)
+    selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {selects} FROM {source}")
+    _check_values(con, path, table, columns, source, report)
+    _report_repairs(con, table, columns, source, report)
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     report.rows_read = int(row[0]) if row else 0
     if report.rows_read == 0:
         raise IngestError(f"{path}: the file has a header but no rows")
 
 
-def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> None:
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]:
+    """The file as read, into temp table `_raw` with a 1-based `_row`; returns its column names."""
     if kind == "parquet":
         source = (
             "SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
@@ -77,17 +102,18 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> None:
             "nullstr = ['', 'NULL', 'null'], null_padding = true)"
         )
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS {source}", [str(path)])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS {source}", [str(path)])
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
         if "unicode" in message.lower() or "utf" in message.lower():
             raise IngestError(f"{path}: not UTF-8 text; re-export the file as UTF-8 ({message})") from exc
         raise IngestError(f"{path}: not a readable {kind.upper()} file ({message})") from exc
+    return [r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
 
 
-def _match_columns(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport) -> dict[str, str]:
-    """FOCUS column -> raw column name, matching case-insensitively and through the aliases."""
-    raw_names = [r[0] for r in con.execute("DESCRIBE _raw").fetchall() if r[0] != "_row"]
+def _match_columns(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, source: str) -> dict[str, str]:
+    """FOCUS column -> source column name, matching case-insensitively and through the aliases."""
+    raw_names = [r[0] for r in con.execute(f"DESCRIBE {source}").fetchall() if r[0] != "_row"]
     by_lower = {name.lower(): name for name in FOCUS_COLUMNS}
     matched: dict[str, str] = {}
     ignored: list[str] = []
@@ -162,10 +188,10 @@ def _repair(exprs: dict[str, str], columns: dict[str, str], report: IngestReport
 
 
 def _check_values(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], report: IngestReport
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], source: str, report: IngestReport
 ) -> None:
     """Refuse the file if a required value is missing or any number or time cannot be read."""
-    raw_types = {r[0]: r[1] for r in con.execute("DESCRIBE _raw").fetchall()}
+    raw_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     checks: list[tuple[str, str, str]] = []  # (FOCUS column, failing condition, raw value)
     for focus, raw in columns.items():
         target = FOCUS_COLUMNS[focus]
@@ -180,7 +206,7 @@ def _check_values(
     flags = ", ".join(f"({condition}) AS f{i}, {value} AS v{i}" for i, (_, condition, value) in enumerate(checks))
     anywhere = " OR ".join(f"({condition})" for _, condition, _ in checks)
     rows = con.execute(
-        f"SELECT s._row, {flags} FROM {table} s JOIN _raw r USING (_row) WHERE {anywhere} "
+        f"SELECT s._row, {flags} FROM {table} s JOIN {source} r USING (_row) WHERE {anywhere} "
         f"ORDER BY s._row LIMIT {_MAX_EXAMPLES}"
     ).fetchall()
     problems = []
@@ -204,14 +230,18 @@ def _check_values(
                 report.warn(f"{focus} is empty on {n:,} rows (FOCUS requires it); those count as 0")
 
 
-def _report_repairs(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], report: IngestReport) -> None:
+def _report_repairs(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], source: str, report: IngestReport
+) -> None:
     for name, allowed in ENUMS.items():
         if name not in columns:
             continue
         values = ", ".join(f"'{v}'" for v in allowed)
         lowered = ", ".join(f"'{v.lower()}'" for v in allowed)
         raw = f'"{columns[name]}"'
-        fixed = con.execute(f"SELECT count(*) FROM _raw WHERE {raw} NOT IN ({values}) AND lower({raw}) IN ({lowered})")
+        fixed = con.execute(
+            f"SELECT count(*) FROM {source} WHERE {raw} NOT IN ({values}) AND lower({raw}) IN ({lowered})"
+        )
         count = (fixed.fetchone() or (0,))[0]
         if count:
             report.fix(f"{name}: {count:,} values with non-standard case normalised (e.g. Usage-based)")

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 
 from analytics.ingest import files, focus
+from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
 from analytics.ingest.report import IngestError, IngestReport
 
-FORMATS = ("auto", "focus")
 _STAGED = "_staged"
 
 
@@ -23,8 +23,8 @@ def ingest_paths(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[IngestReport]:
     """Load every file; stops at the first bad file (earlier files stay loaded, each was atomic)."""
-    if fmt not in FORMATS:
-        raise IngestError(f"unknown format {fmt!r}; this version reads: {', '.join(FORMATS)}")
+    if fmt != "auto" and fmt not in FORMATS:
+        raise IngestError(f"unknown format {fmt!r}; this version reads: auto, {', '.join(FORMATS)}")
     paths = files.expand(patterns)
     if not paths:
         raise IngestError(f"no CSV, CSV.gz or Parquet files found in {' '.join(patterns)}")
@@ -33,22 +33,26 @@ def ingest_paths(
     for index, path in enumerate(paths):
         if progress:
             progress(index, len(paths), str(path))
-        reports.append(ingest_file(con, path, batch))
+        reports.append(ingest_file(con, path, batch, fmt))
     if progress:
         progress(len(paths), len(paths), "done")
     return reports
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str) -> IngestReport:
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str = "auto") -> IngestReport:
     kind = files.kind(path)
     digest = files.file_hash(path)
-    report = IngestReport(file=str(path), format="focus")
+    report = IngestReport(file=str(path), format=fmt)
     if already_loaded(con, digest):
         report.status = "unchanged"
         return report
     try:
-        focus.stage(con, path, kind, report, _STAGED)
+        columns = focus.read_raw(con, path, kind)
+        source_format = choose(path, columns, fmt)
+        report.format = source_format.name
+        source_format.normalise(con, path, report, _STAGED)
         store_rows(con, _STAGED, report, digest, batch)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+        con.execute(f"DROP TABLE IF EXISTS {focus.RAW}")
     return report

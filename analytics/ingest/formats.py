@@ -1,0 +1,40 @@
+"""The source formats FinOps Lens reads, each recognised by its header and mapped onto FOCUS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest import focus
+from analytics.ingest.report import IngestError, IngestReport
+
+# Reads the file's rows from temp table `_raw` (with `_row`) and creates the typed FOCUS table.
+Normalise = Callable[[duckdb.DuckDBPyConnection, Path, IngestReport, str], None]
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    name: str  # as given to `ingest --format` and stored in x_SourceFormat
+    label: str  # for people: "FOCUS 1.0-1.3", "AWS legacy CUR", ...
+    detect: Callable[[Sequence[str]], bool]  # the file's column names -> is it this format
+    normalise: Normalise
+
+
+FORMATS: dict[str, SourceFormat] = {
+    f.name: f for f in (SourceFormat("focus", "FOCUS 1.0-1.3", focus.detect, focus.from_raw),)
+}
+
+
+def choose(path: Path, columns: Sequence[str], wanted: str) -> SourceFormat:
+    """The format asked for, or the first whose header signature the file has."""
+    if wanted != "auto":
+        return FORMATS[wanted]
+    for source_format in FORMATS.values():
+        if source_format.detect(columns):
+            return source_format
+    known = ", ".join(f.label for f in FORMATS.values())
+    shown = ", ".join(list(columns)[:6]) + (", ..." if len(columns) > 6 else "")
+    raise IngestError(f"{path}: not a cost export this version reads ({known}); its columns are {shown}")
