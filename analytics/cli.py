@@ -15,6 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from analytics.engine import DuckDBEngine
+from analytics.export import ExportError, check_request, export_focus
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError
@@ -70,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--currency", default="USD", help="reporting currency (must be in the FX table)")
     query.add_argument("--fx", type=Path, default=DEFAULT_FX_PATH, help="exchange-rate CSV")
     query.add_argument("--format", dest="output", choices=["table", "csv", "json"], default="table")
+
+    export = commands.add_parser("export-focus", parents=[common], help="write the line items as FOCUS 1.2 Parquet")
+    export.add_argument("--out", type=Path, required=True, help="FILE.parquet")
+    export.add_argument("--from", dest="start", type=_date, default=None, help="first UTC day, inclusive")
+    export.add_argument("--to", dest="end", type=_date, default=None, help="last UTC day, inclusive")
     return parser
 
 
@@ -80,10 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ingest": _ingest,
         "sources": _sources,
         "query": _query,
+        "export-focus": _export_focus,
     }
     try:
         return handlers[args.command](args)
-    except (IngestError, StoreError, UnknownDimension, FxError, UsageError) as exc:
+    except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except duckdb.Error as exc:
@@ -205,6 +212,17 @@ def _query(args: argparse.Namespace) -> int:
     if PERIOD in frame:
         frame = frame.sort_values([PERIOD, "cost"], ascending=[True, False], ignore_index=True)
     _print_frame(frame, args.output, f"{metric.value} in {args.currency}")
+    return 0
+
+
+def _export_focus(args: argparse.Namespace) -> int:
+    check_request(Path(args.out), args.start, args.end)
+    con = connect(_db(args), read_only=True)
+    try:
+        summary = export_focus(con, Path(args.out), args.start, args.end)
+    finally:
+        con.close()
+    print(f"exported {summary.rows:,} line items as FOCUS 1.2 -> {summary.path}")
     return 0
 
 

@@ -1,25 +1,42 @@
-"""What is loaded: one entry per source file with its format, rows, billing periods and totals."""
+"""What is loaded: one entry per source file with its providers, format, rows, billing periods and
+totals; removing a source; and how fresh each provider's data is."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import duckdb
+
 from analytics.engine import Engine
+from analytics.store import SAMPLE_FORMAT, delete_sample, set_meta, transaction
 
 CENT = Decimal("0.01")
+# A provider whose latest day with charges is more than this many days before today (UTC) is
+# stale. Providers deliver a day's charges one to two days late (AWS CUR and Azure exports refresh
+# daily, Google's export lags up to a day); three days leaves room for a late run, not a broken one.
+STALE_AFTER_DAYS = 3
+# Set when a removal leaves nothing loaded, so the app does not rebuild the sample on its next start.
+EMPTIED_KEY = "emptied_by_user_at"
+
+
+class SourceNotFound(LookupError):
+    """No source has that id (it may have been removed meanwhile)."""
 
 
 def list_sources(engine: Engine) -> list[dict[str, Any]]:
-    """Per source: `source`, `format`, `rows`, `billing_periods` (YYYY-MM), `ingested_at`, and
-    `totals`: BilledCost per billing currency, rounded to the cent."""
+    """Per source: `id`, `source`, `format`, `provider` (ProviderName values, sorted), `rows`,
+    `billing_periods` (YYYY-MM), `ingested_at` (UTC, ISO seconds), `report` (the ingest report or
+    None) and `totals`: BilledCost per billing currency, rounded to the cent."""
     frame = engine.query(
         """
         SELECT s.x_SourceId AS id, s.x_SourceFile AS source, s.x_SourceFormat AS format,
                s.x_IngestedAt AS ingested_at, s.Report AS report, r.BillingCurrency AS currency,
                sum(r.BilledCost) AS billed, sum(r.LineItems) AS rows,
-               list(DISTINCT strftime(r.BillingPeriodStart, '%Y-%m')) AS periods
+               list(DISTINCT strftime(r.BillingPeriodStart, '%Y-%m')) AS periods,
+               list(DISTINCT r.ProviderName) AS providers
         FROM sources s JOIN daily_costs r USING (x_SourceId)
         GROUP BY ALL ORDER BY s.x_SourceId, currency
         """
@@ -29,8 +46,10 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
         entry = result.setdefault(
             int(row["id"]),
             {
+                "id": int(row["id"]),
                 "source": row["source"],
                 "format": row["format"],
+                "provider": set(),
                 "rows": 0,
                 "billing_periods": set(),
                 "totals": {},
@@ -40,7 +59,66 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
         )
         entry["rows"] += int(row["rows"])
         entry["billing_periods"].update(p for p in row["periods"] if p)
+        entry["provider"].update(p for p in row["providers"] if p)
         entry["totals"][row["currency"]] = float(Decimal(row["billed"]).quantize(CENT, ROUND_HALF_UP))
     for entry in result.values():
         entry["billing_periods"] = sorted(entry["billing_periods"])
+        entry["provider"] = sorted(entry["provider"])
     return list(result.values())
+
+
+def remove_source(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:
+    """Remove one source's line items, rollup rows and provenance in one transaction; returns the
+    files removed. Any source of the sample company removes the whole sample, with the tables only
+    the sample fills (utilisation, budgets, business metrics)."""
+    with transaction(con):
+        row = con.execute("SELECT x_SourceFormat FROM sources WHERE x_SourceId = ?", [source_id]).fetchone()
+        if row is None:
+            raise SourceNotFound(f"no source with id {source_id}; it may have been removed already")
+        if row[0] == SAMPLE_FORMAT:
+            files = _files(con, "x_SourceFormat = ?", [SAMPLE_FORMAT])
+            delete_sample(con)
+        else:
+            files = _files(con, "x_SourceId = ?", [source_id])
+            for table in ("line_items", "daily_costs", "sources"):
+                con.execute(f"DELETE FROM {table} WHERE x_SourceId = ?", [source_id])
+        con.execute(
+            "DELETE FROM tag_sets WHERE x_TagSetId NOT IN (SELECT x_TagSetId FROM line_items WHERE x_TagSetId "
+            "IS NOT NULL UNION SELECT x_TagSetId FROM daily_costs WHERE x_TagSetId IS NOT NULL)"
+        )
+        left = con.execute("SELECT count(*) FROM sources").fetchone()
+        if left is not None and left[0] == 0:
+            set_meta(con, EMPTIED_KEY, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    return files
+
+
+def _files(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[str]:
+    rows = con.execute(f"SELECT x_SourceFile FROM sources WHERE {where} ORDER BY x_SourceId", params).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def freshness(
+    engine: Engine, today: dt.date | None = None, stale_after_days: int = STALE_AFTER_DAYS
+) -> list[dict[str, Any]]:
+    """Per ProviderName: `last_day`, the latest UTC day with charges (ChargePeriodStart's day, so
+    its charge period ends at the following midnight), `days_behind` today (UTC) and `stale`
+    (more than `stale_after_days` behind). Oldest first; an unnamed provider is None."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    frame = engine.query(
+        "SELECT ProviderName AS provider, max(ChargeDay) AS last_day FROM daily_costs GROUP BY ALL "
+        "ORDER BY last_day, provider"
+    )
+    entries = []
+    for row in frame.to_dict("records"):
+        last_day = row["last_day"]
+        last_day = last_day.date() if hasattr(last_day, "date") else last_day
+        behind = (today - last_day).days
+        entries.append(
+            {
+                "provider": row["provider"],
+                "last_day": last_day,
+                "days_behind": behind,
+                "stale": behind > stale_after_days,
+            }
+        )
+    return entries

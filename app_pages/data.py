@@ -1,8 +1,10 @@
-"""Data: what is loaded, the exchange rates in use, and how to load your own exports."""
+"""Data: what is loaded and how fresh it is, loading exports (upload or server path), removing a
+source, and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import data, datapage, filters
+from ui import data, dataload, datapage, filters
+from ui.text import inline_code
 
 st.title("Data", anchor=False)
 view = filters.current()
@@ -11,6 +13,7 @@ if view is not None:
     st.caption(f"Charges from {first} to {last} (UTC days).")
 
 st.subheader("What is loaded", anchor=False)
+dataload.removal_notice()
 entries = data.loaded_sources()
 if entries:
     frame = datapage.sources_frame(entries)
@@ -23,8 +26,44 @@ if entries:
         column_config={"Rows": st.column_config.NumberColumn("Rows", format="%,d")},
     )
     st.caption("BilledCost is the invoice total of each source, per billing currency, before any conversion.")
+    dataload.remove_controls(entries)
 else:
-    st.info("Nothing is loaded yet.")
+    st.info("Nothing is loaded. Upload your cost exports below, or give a path on the server.")
+
+st.subheader("Data freshness", anchor=False)
+fresh = data.freshness()
+if fresh:
+    st.caption(
+        f"The latest UTC day with charges, per provider. A provider is stale when that day is more than "
+        f"{datapage.STALE_AFTER_DAYS} days before today (UTC): exports arrive a day or two late, so a longer gap "
+        "means an export stopped or was not loaded."
+    )
+    stale = [e for e in fresh if e["stale"]]
+    if stale:
+        names = ", ".join(inline_code(e["provider"] or "(not set)") for e in stale)
+        st.warning(f"No recent charges from {names}: do their exports still arrive?", icon=":material/schedule:")
+    st.dataframe(
+        datapage.freshness_frame(fresh),
+        hide_index=True,
+        column_config={"Days behind today": st.column_config.NumberColumn("Days behind today", format="%,d")},
+    )
+else:
+    st.caption("No charges are loaded, so there is nothing to be fresh or stale.")
+
+st.subheader("Load cost exports", anchor=False)
+st.caption(
+    "Loads FOCUS 1.0-1.3 and the providers' own cost exports, as CSV, CSV.gz, Parquet or JSON; each file is "
+    "one transaction, so a bad file is rejected whole and the others still load. A billing period delivered "
+    "again replaces the earlier copy; the same file twice changes nothing."
+)
+st.info(
+    f"While the app runs it holds the database file `{data.db_key()}` open for writing, and DuckDB lets only one "
+    "process do that: the command line (`python -m analytics ingest`, and its other commands) cannot open the "
+    "same file meanwhile. Load through this page, or stop the app first.",
+    icon=":material/lock:",
+)
+dataload.load_controls()
+dataload.last_load(entries)
 
 st.subheader("Exchange rates", anchor=False)
 fx = data.fx()
@@ -39,17 +78,7 @@ st.dataframe(
     column_config={"USD per unit": st.column_config.NumberColumn("USD per unit", format="%.5f")},
 )
 
-st.subheader("Load your own exports", anchor=False)
-st.markdown(
-    """
-FinOps Lens reads **FOCUS** cost exports (FOCUS 1.0 to 1.3, from any provider) as CSV, CSV.gz or Parquet.
-The app opens the database read-only and DuckDB lets only one process write, so load from the command line
-with the app stopped:
-
-1. Stop the app (Ctrl+C in its terminal).
-2. Load files, folders or globs; a billing period delivered again replaces the earlier copy:
-"""
-)
+st.subheader("From the command line", anchor=False)
+st.caption("For scheduled loads (cron) and scripts, with the app stopped:")
 st.code(f"python -m analytics ingest PATH [PATH ...] --db {data.db_key()}", language="bash")
-st.markdown("3. Start the app again (`streamlit run app.py`) and refresh this page.")
 st.code(f"python -m analytics sources --db {data.db_key()}   # check what was loaded", language="bash")

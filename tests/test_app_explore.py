@@ -42,7 +42,7 @@ def charts(at: AppTest) -> list[dict]:
 def fx_sql_total(db: Path, where: str, params: list, currency: str = "USD", metric: str = "EffectiveCost") -> float:
     """An independent total from the line items: rates read from the CSV with DuckDB, each day's
     amount converted with the latest rate on or before that day (USD is the pivot)."""
-    con = connect(db, read_only=True)  # same settings as the app's connection, so both can be open
+    con = connect(db)  # the same settings as the app's read-write connection, so both can be open
     try:
         rates = (
             "SELECT CAST(valid_from AS DATE) AS valid_from, currency, CAST(usd_per_unit AS DOUBLE) AS usd "

@@ -4,6 +4,7 @@ script is let finish, and no error may be on screen. Screenshots land in the tes
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,8 +54,12 @@ def wait_for_health(port: int, server: subprocess.Popen, timeout: float = 60) ->
 @pytest.fixture(scope="module")
 def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "FINOPS_DB": str(sample_db)}
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "streamlit.log"
+    # The server opens its database read-write, and DuckDB lets one process do that: it gets its
+    # own copy, since the app tests in this process may hold the session's sample open.
+    db = shutil.copy(sample_db, folder / "browser.duckdb")
+    env = {**os.environ, "FINOPS_DB": str(db)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     with log.open("w") as out:
@@ -101,6 +106,6 @@ def test_every_page_opens_in_chromium_without_an_error(server: str, tmp_path: Pa
                     assert page.locator("[data-testid='stMetric']").count() >= 3
                     assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
                 else:
-                    assert page.locator("[data-testid='stDataFrame']").count() == 2
+                    assert page.locator("[data-testid='stDataFrame']").count() == 3  # loaded, freshness, rates
         finally:
             browser.close()

@@ -1,10 +1,13 @@
-"""The app's data: the first-start sample build, one read-only DuckDB connection per process, and
-cached query wrappers keyed on the hashable Filters (a `.cursor()` per query, via DuckDBEngine)."""
+"""The app's data: one read-write DuckDB connection per process (the Data page loads and removes
+sources in-process), the first-start sample build, and cached query wrappers keyed on the hashable
+Filters (a `.cursor()` per query, via DuckDBEngine). After every write, `changed()` clears the caches."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,31 +24,49 @@ from analytics.schema import EVERYTHING, Filters, Grain, Metric
 # Size of the sample built on a first start; None means the sample's own default. Tests shrink it.
 FIRST_START_ROWS: int | None = None
 FIRST_START_MONTHS: int | None = None
-TTL = 3600  # seconds; the data only changes when the app is restarted after an ingest
+TTL = 3600  # seconds; every write from the app clears the caches at once, so this only bounds memory
 
-_prepare_lock = threading.Lock()
+# One writer at a time in this process (sample build, ingest, removal): DuckDB would otherwise
+# abort one of two concurrent writes with a conflict. Readers are never blocked.
+_write_lock = threading.RLock()
 _prepared: set[str] = set()
 
 
-def _needs_sample(path: Path) -> bool:
-    """True for a missing or empty file, a FinOps Lens database with nothing loaded, or a sample
-    whose build was cut short (its rows are there but not the `sample_as_of` it writes last).
-    Any other database is refused rather than written into."""
+def _refuse_foreign(path: Path) -> None:
+    """Refuse, before anything is written, a database that is not FinOps Lens's. Probed with the
+    same settings as the app's connection, so it also works while that connection is open."""
     if not path.exists() or path.stat().st_size == 0:
-        return True
-    con = store.connect(path, read_only=True)
+        return
     try:
-        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "sources" not in tables:
-            raise store.StoreError(f"{path}: not a FinOps Lens database (it has no `sources` table)")
-        formats = {row[0] for row in con.execute("SELECT DISTINCT x_SourceFormat FROM sources").fetchall()}
-        unfinished = formats == {"sample"} and store.get_meta(con, "sample_as_of") is None
-        return store.is_empty(con) or unfinished
+        probe = duckdb.connect(str(path), config={"memory_limit": store.MEMORY_LIMIT})
+    except duckdb.Error:
+        return  # store.connect, next, says why in one line
+    try:
+        tables = {row[0] for row in probe.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     finally:
-        con.close()
+        probe.close()
+    if "sources" not in tables:
+        raise store.StoreError(f"{path}: not a FinOps Lens database (it has no `sources` table)")
 
 
-def _build_sample(path: Path) -> None:
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    """The process's one connection to `path`, read-write: DuckDB lets one process write a file and
+    will not open it read-only and read-write at once in the same process."""
+    _refuse_foreign(Path(path))
+    return store.connect(path)
+
+
+def _needs_sample(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when nothing is loaded (unless a user removed everything on purpose) or when a sample
+    build was cut short (its rows are there but not the `sample_as_of` it writes last)."""
+    formats = {row[0] for row in con.execute("SELECT DISTINCT x_SourceFormat FROM sources").fetchall()}
+    if formats == {store.SAMPLE_FORMAT}:
+        return store.get_meta(con, "sample_as_of") is None
+    return not formats and store.get_meta(con, sources.EMPTIED_KEY) is None
+
+
+def _build_sample(path: Path, con: duckdb.DuckDBPyConnection) -> None:
     from analytics.sample import DEFAULT_ROWS, build_sample  # only needed on a first start
 
     with st.status("First start: building a sample dataset to explore", expanded=True) as status:
@@ -60,34 +81,27 @@ def _build_sample(path: Path) -> None:
             with contextlib.suppress(ScriptControlException):
                 bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
 
-        con = store.connect(path)
-        try:
-            rows = FIRST_START_ROWS or DEFAULT_ROWS
-            if FIRST_START_MONTHS is None:
-                build_sample(con, rows=rows, progress=progress)
-            else:
-                build_sample(con, rows=rows, months=FIRST_START_MONTHS, progress=progress)
-        finally:
-            con.close()
+        rows = FIRST_START_ROWS or DEFAULT_ROWS
+        if FIRST_START_MONTHS is None:
+            build_sample(con, rows=rows, progress=progress)
+        else:
+            build_sample(con, rows=rows, months=FIRST_START_MONTHS, progress=progress)
         status.update(label="Sample dataset ready", state="complete", expanded=False)
 
 
-def _prepare(path: Path) -> None:
-    """Make sure the database has data, building the sample on a first start. Once per process."""
+def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
+    """The connection, after making sure the database has data (the sample, on a first start)."""
+    con = _connection(str(path))
     key = str(path)
     if key in _prepared:
-        return
-    with _prepare_lock:  # two first visits at once must not build twice
-        if key in _prepared:
-            return
-        if _needs_sample(path):
-            _build_sample(path)
-        _prepared.add(key)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return store.connect(path, read_only=True)
+        return con
+    with _write_lock:  # two first visits at once must not build twice
+        if key not in _prepared:
+            with writer() as cur:
+                if _needs_sample(cur):
+                    _build_sample(path, cur)
+            _prepared.add(key)
+    return con
 
 
 def db_key() -> str:
@@ -96,16 +110,32 @@ def db_key() -> str:
 
 
 def engine() -> DuckDBEngine:
-    """The engine over the process's one read-only connection; stops the page with a clear
-    message when the database cannot be opened."""
+    """The engine over the process's one connection; stops the page with a clear message when the
+    database cannot be opened."""
     path = store.default_db_path()
     try:
-        _prepare(path)
-        return DuckDBEngine(_connection(str(path)))
+        return DuckDBEngine(_prepare(path))
     except store.StoreError as exc:
         st.error(f"Cannot open the cost database. {exc}", icon=":material/error:")
         st.stop()
         raise  # unreachable: st.stop raises
+
+
+@contextlib.contextmanager
+def writer() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of the process's connection for a write, holding the process's write lock; its
+    own cursor keeps the write's transaction and temp tables apart from concurrent readers."""
+    with _write_lock:
+        cur = _connection(str(store.default_db_path())).cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+
+def changed() -> None:
+    """After a write: every page, in every session, reads the new data on its next run."""
+    st.cache_data.clear()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -197,6 +227,16 @@ def loaded_sources() -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _freshness(_engine: DuckDBEngine, db: str, today: dt.date) -> list[dict[str, Any]]:
+    return sources.freshness(_engine, today)
+
+
+def freshness() -> list[dict[str, Any]]:
+    """Latest UTC day with charges per provider, and whether it is stale; see analytics.sources."""
+    return _freshness(engine(), db_key(), dt.datetime.now(dt.UTC).date())
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _is_sample(_engine: DuckDBEngine, db: str) -> bool:
     meta = _engine.query("SELECT value FROM meta WHERE key = ?", ["sample_as_of"])
     formats = _engine.query("SELECT DISTINCT x_SourceFormat AS format FROM sources")
@@ -213,7 +253,7 @@ def sample_banner() -> None:
     if is_sample():
         st.info(
             "You are looking at **sample data** (a generated multi-cloud company). To see your own "
-            "costs, stop the app, load your FOCUS exports (CSV, CSV.gz or Parquet) with "
-            "`python -m analytics ingest PATH`, then start the app again.",
+            "costs, load your exports on the **Data** page (or, with the app stopped, "
+            "`python -m analytics ingest PATH`): they replace the sample.",
             icon=":material/science:",
         )

@@ -1,14 +1,63 @@
-"""Frames for the Data page: what is loaded and which exchange rates are in use."""
+"""Frames for the Data page: what is loaded, how fresh it is, what a load did, and which exchange
+rates are in use. Every value from the data is shown as table text, never as Markdown."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analytics.ingest.formats import FORMATS
+from analytics.sources import STALE_AFTER_DAYS as STALE_AFTER_DAYS  # for the page, which reads only ui
+from analytics.store import SAMPLE_FORMAT
+from ui.loading import UPLOAD_PREFIX, Outcome
+
+SAMPLE_LABEL = "Sample company"
+SOURCE_COLUMNS = [
+    "Provider",
+    "Format",
+    "Source",
+    "Billing periods",
+    "Rows",
+    "BilledCost",
+    "Loaded at (UTC)",
+    "Fixes and warnings",
+]
+RESULT_COLUMNS = [
+    "File",
+    "Result",
+    "Format",
+    "Rows read",
+    "Rows loaded",
+    "Rows skipped",
+    "Billing periods",
+    "BilledCost",
+]
+
+
+def format_label(name: str) -> str:
+    if name == SAMPLE_FORMAT:
+        return SAMPLE_LABEL
+    known = FORMATS.get(name)
+    return known.label if known is not None else name
+
+
+def shown_file(path: str) -> str:
+    """An uploaded file by the name it was uploaded with; a file on the server by its path."""
+    parts = Path(path).parts
+    if any(part.startswith(UPLOAD_PREFIX) for part in parts[:-1]):
+        return f"{parts[-1]} (uploaded)"
+    return path
+
+
+def money(totals: dict[str, float]) -> str:
+    """BilledCost per currency, exact to the cent: '1,234.50 USD; -3.00 EUR'."""
+    return "; ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "none"
+
 
 def sources_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per source file, for display: totals per currency and the ingest report as text."""
+    """One row per source file: providers, format, totals per currency and the ingest notes."""
     rows = []
     for entry in entries:
         report = entry.get("report") or {}
@@ -18,19 +67,103 @@ def sources_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
         ]
         rows.append(
             {
-                "Source": entry["source"],
-                "Format": entry["format"],
-                "Rows": int(entry["rows"]),
+                "Provider": ", ".join(entry.get("provider", [])) or "(not set)",
+                "Format": format_label(entry["format"]),
+                "Source": shown_file(entry["source"]),
                 "Billing periods": ", ".join(entry["billing_periods"]),
-                "BilledCost": "; ".join(
-                    f"{amount:,.2f} {currency}" for currency, amount in sorted(entry["totals"].items())
-                ),
-                "Ingested at (UTC)": entry["ingested_at"].replace("T", " "),
+                "Rows": int(entry["rows"]),
+                "BilledCost": money(entry["totals"]),
+                "Loaded at (UTC)": entry["ingested_at"].replace("T", " "),
                 "Fixes and warnings": "; ".join(notes) or "none",
             }
         )
-    columns = ["Source", "Format", "Rows", "Billing periods", "BilledCost", "Ingested at (UTC)", "Fixes and warnings"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def removal_choices(entries: list[dict[str, Any]]) -> dict[int, str]:
+    """Source id -> label for the remove picker; the sample company is one choice (it goes whole)."""
+    choices: dict[int, str] = {}
+    samples = [e for e in entries if e["format"] == SAMPLE_FORMAT]
+    if samples:
+        rows = sum(int(e["rows"]) for e in samples)
+        choices[samples[0]["id"]] = f"{SAMPLE_LABEL}: all {len(samples)} sample sources, {rows:,} rows"
+    for entry in entries:
+        if entry["format"] != SAMPLE_FORMAT:
+            periods = ", ".join(entry["billing_periods"])
+            choices[entry["id"]] = f"{shown_file(entry['source'])}: {int(entry['rows']):,} rows, {periods}"
+    return choices
+
+
+def freshness_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        {
+            "Provider": e["provider"] if e["provider"] is not None else "(not set)",
+            "Latest charge day (UTC)": e["last_day"].isoformat(),
+            "Days behind today": int(e["days_behind"]),
+            "Status": "stale" if e["stale"] else "up to date",
+        }
+        for e in entries
+    ]
+    return pd.DataFrame(rows, columns=["Provider", "Latest charge day (UTC)", "Days behind today", "Status"])
+
+
+def _skipped(report: Any) -> dict[str, int]:
+    """Reasons rows were not loaded, with counts; rows unaccounted for by the report get one line."""
+    reasons = {str(k): int(v) for k, v in (getattr(report, "skipped", None) or {}).items()}
+    unexplained = report.rows_read - report.rows_loaded - sum(reasons.values())
+    if report.status != "unchanged" and unexplained > 0:
+        reasons["not loaded (see the warnings)"] = unexplained
+    return reasons
+
+
+def result_frame(outcomes: list[Outcome], entries: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per file of the last load, as text (a rejected file has no counts, rather than zeros);
+    totals are the store's, for the source holding the file."""
+    by_id = {e["id"]: e for e in entries}
+    rows = []
+    for outcome in outcomes:
+        report = outcome.report
+        entry = by_id.get(outcome.source_id) if outcome.source_id is not None else None
+        if report is None:
+            rows.append(dict.fromkeys(RESULT_COLUMNS, "") | {"File": shown_file(outcome.file), "Result": "rejected"})
+            continue
+        unchanged = report.status == "unchanged"
+        rows.append(
+            {
+                "File": shown_file(outcome.file),
+                "Result": "unchanged" if unchanged else "loaded",
+                "Format": format_label(entry["format"] if unchanged and entry else report.format),
+                "Rows read": f"{entry['rows'] if unchanged and entry else report.rows_read:,}",
+                "Rows loaded": f"{0 if unchanged else report.rows_loaded:,}",
+                "Rows skipped": f"{sum(_skipped(report).values()):,}",
+                "Billing periods": ", ".join(entry["billing_periods"] if entry else report.billing_periods),
+                "BilledCost": money(entry["totals"]) if entry else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def notes_frame(outcomes: list[Outcome]) -> pd.DataFrame:
+    """What a load has to say about the files it took, one line per note: skipped rows, fixes,
+    warnings, replacements. (Rejected files are listed with their error apart, in full.)"""
+    rows: list[tuple[str, str, str]] = []
+    for outcome in outcomes:
+        name = shown_file(outcome.file)
+        report = outcome.report
+        if report is None:
+            continue
+        if report.status == "unchanged":
+            rows.append((name, "unchanged", "the same content is already loaded; nothing changed"))
+        rows += [(name, "skipped", f"{count:,} rows: {reason}") for reason, count in _skipped(report).items()]
+        rows += [(name, "fixed", text) for text in report.fixes]
+        rows += [(name, "warning", text) for text in report.warnings]
+        rows += [(name, "replaced", text) for text in report.replaced]
+    return pd.DataFrame(rows, columns=["File", "Note", "Detail"])
+
+
+def rejections(outcomes: list[Outcome]) -> str:
+    """The rejected files' one-line errors, one per line."""
+    return "\n".join(o.error for o in outcomes if o.error is not None)
 
 
 def rates_frame(rates: pd.DataFrame) -> pd.DataFrame:

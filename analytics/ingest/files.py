@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analytics.ingest.report import IngestError
 
-SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz", ".json", ".jsonl", ".ndjson", ".json.gz")
 _SNIFF_BYTES = 1 << 20
 
 
@@ -21,12 +21,18 @@ def expand(patterns: list[str]) -> list[Path]:
         matches = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))] or [Path(pattern)]
         for match in matches:
             if match.is_dir():
-                found += sorted(p for p in match.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
+                found += sorted(p for p in match.rglob("*") if p.is_file() and _is_data(p.name.lower()))
             elif match.exists():
                 found.append(match)
             else:
                 raise IngestError(f"{match}: no such file or folder")
     return list(dict.fromkeys(found))
+
+
+def _is_data(name: str) -> bool:
+    # Manifests (AWS `<report>-Manifest.json`, Azure `manifest.json`) describe the data files beside
+    # them and are read by their format; a folder scan must not load them as JSON-lines exports.
+    return name.endswith(SUFFIXES) and not name.endswith("manifest.json")
 
 
 def file_hash(path: Path) -> str:
@@ -38,7 +44,8 @@ def file_hash(path: Path) -> str:
 
 
 def kind(path: Path) -> str:
-    """'parquet', 'csv' or 'csv.gz' from the bytes themselves, after checking they are readable."""
+    """'parquet', 'csv', 'csv.gz', 'json' or 'json.gz' from the bytes themselves, after checking
+    they are readable; newline-delimited JSON (GCP billing export) starts with `{`."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if not head:
@@ -46,15 +53,21 @@ def kind(path: Path) -> str:
     if head == b"PAR1":
         return "parquet"
     if head[:2] == b"\x1f\x8b":
-        _check_gzip(path)
-        return "csv.gz"
+        first = _check_gzip(path)
+        return "json.gz" if _is_json_lines(first) else "csv.gz"
     with path.open("rb") as handle:
-        _check_text(path, handle.read(_SNIFF_BYTES))
-    return "csv"
+        sample = handle.read(_SNIFF_BYTES)
+    _check_text(path, sample)
+    return "json" if _is_json_lines(sample) else "csv"
 
 
-def _check_gzip(path: Path) -> None:
-    """Read the whole stream once: a truncated gzip only shows itself at its end."""
+def _is_json_lines(sample: bytes) -> bool:
+    # No CSV header starts with `{`; a byte-order mark may precede it.
+    return sample.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"
+
+
+def _check_gzip(path: Path) -> bytes:
+    """Read the whole stream once: a truncated gzip only shows itself at its end. Returns its start."""
     try:
         with gzip.open(path, "rb") as handle:
             first = handle.read(_SNIFF_BYTES)
@@ -63,6 +76,7 @@ def _check_gzip(path: Path) -> None:
             _check_text(path, first)
             while handle.read(1 << 22):
                 pass
+            return first
     except (EOFError, OSError, zlib.error) as exc:
         raise IngestError(f"{path}: truncated or corrupt gzip ({exc})") from exc
 

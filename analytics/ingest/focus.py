@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.ingest import jsonl
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.schema import ENUMS, FOCUS_COLUMNS, MONEY, QUANTITY, REQUIRED_COLUMNS, TIME
 
@@ -90,6 +91,9 @@ def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, t
 
 def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]:
     """The file as read, into temp table `_raw` with a 1-based `_row`; returns its column names."""
+    if kind in ("json", "json.gz"):
+        jsonl.read(con, path, RAW)
+        return [r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
     if kind == "parquet":
         source = (
             "SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.ingest import focus
+from analytics.ingest import aws, azure, focus, gcp, oci
 from analytics.ingest.report import IngestError, IngestReport
 
 # Reads the file's rows from temp table `_raw` (with `_row`) and creates the typed FOCUS table.
@@ -24,7 +24,15 @@ class SourceFormat:
 
 
 FORMATS: dict[str, SourceFormat] = {
-    f.name: f for f in (SourceFormat("focus", "FOCUS 1.0-1.3", focus.detect, focus.from_raw),)
+    f.name: f
+    for f in (
+        SourceFormat("focus", "FOCUS 1.0-1.3", focus.detect, focus.from_raw),
+        SourceFormat("aws-cur", "AWS legacy CUR", aws.detect_legacy, aws.from_legacy),
+        SourceFormat("aws-cur2", "AWS CUR 2.0 / Athena", aws.detect_snake, aws.from_snake),
+        SourceFormat("gcp", "Google Cloud billing export", gcp.detect, gcp.normalise),
+        SourceFormat("oci", "Oracle Cloud cost report", oci.detect, oci.normalise),
+        SourceFormat("azure", "Azure cost details (EA/MCA)", azure.detect, azure.normalise),
+    )
 }
 
 

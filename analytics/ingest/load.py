@@ -11,6 +11,7 @@ import pandas as pd
 
 from analytics.ingest.report import IngestReport
 from analytics.ingest.tags import parse_tags, tag_set_id
+from analytics.ingest.views import LABEL, combine
 from analytics.schema import FOCUS_COLUMNS, ROLLUP_DIMENSIONS
 from analytics.store import SAMPLE_FORMAT, delete_sample, is_sample, transaction
 
@@ -34,6 +35,12 @@ def store_rows(
     """Move the rows of the temp table `staged` (FOCUS column names, any subset, already typed)
     into the store as one source. `staged` is an identifier chosen by the caller, never by a user."""
     present = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
+    # Rows labelled with a view (actual / amortized) are combined with the stored other view first;
+    # the combined rows are then the whole delivery, replacing even this batch's earlier rows.
+    combined = LABEL in present
+    if combined:
+        combine(con, staged, report, batch)
+        present = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
     tag_map = _tag_map(con, staged, report) if "Tags" in present else None
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with transaction(con):
@@ -41,7 +48,7 @@ def store_rows(
             delete_sample(con)
             report.fix("removed the sample company: your own data replaces it")
         source_id = _next_source_id(con)
-        _replace_earlier_deliveries(con, staged, batch, report)
+        _replace_earlier_deliveries(con, staged, batch, report, combined)
         con.execute(
             "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [source_id, report.file, report.format, file_hash, now, batch, report.rows_read, None],
@@ -53,8 +60,9 @@ def store_rows(
         )
         tag_id = "m.x_TagSetId" if tag_map is not None else "NULL"
         join = 'LEFT JOIN _tag_map m ON m.raw = s."Tags"' if tag_map is not None else ""
+        label = f"coalesce(s.{LABEL}, ?)" if combined else "?"
         con.execute(
-            f"INSERT INTO line_items SELECT {select}, ?, ?, ?, ?, {tag_id} FROM {staged} s {join}",
+            f"INSERT INTO line_items SELECT {select}, ?, ?, {label}, ?, {tag_id} FROM {staged} s {join}",
             [source_id, report.file, report.format, now],
         )
         if tag_map is not None:
@@ -105,19 +113,21 @@ def _tag_map(con: duckdb.DuckDBPyConnection, staged: str, report: IngestReport) 
     return pd.DataFrame({"raw": pd.Series(raws, dtype="object"), "x_TagSetId": pd.Series(ids, dtype="Int64")})
 
 
-def _replace_earlier_deliveries(con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport) -> None:
+def _replace_earlier_deliveries(
+    con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport, combined: bool = False
+) -> None:
     keys = ", ".join(f'"{k}"' for k in DELIVERY_KEY)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _delivery AS SELECT DISTINCT {keys} FROM {staged}")
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM d."{k}"' for k in DELIVERY_KEY)
-    earlier = "t.x_SourceId IN (SELECT x_SourceId FROM sources WHERE x_IngestBatch <> ?)"
+    earlier = "t.x_SourceId IN (SELECT x_SourceId FROM sources WHERE x_IngestBatch <> ? OR ?)"
     replaced = con.execute(
         f"SELECT DISTINCT t.x_SourceFile, strftime(t.BillingPeriodStart, '%Y-%m') FROM line_items t, _delivery d "
         f"WHERE {match} AND {earlier} ORDER BY 1, 2",
-        [batch],
+        [batch, combined],
     ).fetchall()
     report.replaced = [f"{period} from {file}" for file, period in replaced]
     for table in ("line_items", "daily_costs"):
-        con.execute(f"DELETE FROM {table} t USING _delivery d WHERE {match} AND {earlier}", [batch])
+        con.execute(f"DELETE FROM {table} t USING _delivery d WHERE {match} AND {earlier}", [batch, combined])
     con.execute("DELETE FROM sources s WHERE NOT EXISTS (SELECT 1 FROM line_items l WHERE l.x_SourceId = s.x_SourceId)")
     con.execute("DROP TABLE _delivery")
 

@@ -21,6 +21,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     billing_periods: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows; loaded + skipped = read
 
     def fix(self, message: str) -> None:
         if message not in self.fixes:
@@ -30,6 +31,10 @@ class IngestReport:
         if message not in self.warnings:
             self.warnings.append(message)
 
+    def skip(self, reason: str, rows: int) -> None:
+        if rows:
+            self.skipped[reason] = self.skipped.get(reason, 0) + rows
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -37,6 +42,8 @@ class IngestReport:
         if self.status == "unchanged":
             return f"{self.file}: already loaded, unchanged ({self.rows_read:,} rows)"
         text = f"{self.file}: {self.rows_loaded:,} of {self.rows_read:,} rows loaded as {self.format}"
+        if self.skipped:
+            text += "; skipped " + ", ".join(f"{n:,} ({reason})" for reason, n in self.skipped.items())
         if self.replaced:
             text += f"; replaced {', '.join(self.replaced)}"
         return text

@@ -194,6 +194,7 @@ def support_row(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: Chunk) -> dic
         "ConsumedQuantity": 1.0,
         "ConsumedUnit": "Months",
         "SkuId": sku,
+        "SkuMeter": "Business Support",
         "SkuPriceId": f"{sku}.RECURRING",
         "ListUnitPrice": fee,
         "ContractedUnitPrice": fee,

@@ -118,6 +118,11 @@ def load_chunk(
     support = support_row(con, plan, chunk)
     _insert_rows(con, context, [support] if support else [])
     insert_tax(con, plan, chunk)
+    # The sample quotes prices in the billing currency, so the FOCUS 1.2 pricing-currency columns repeat it.
+    con.execute(
+        "UPDATE _sample_staged SET PricingCurrency = BillingCurrency, PricingCurrencyEffectiveCost = EffectiveCost, "
+        "PricingCurrencyListUnitPrice = ListUnitPrice, PricingCurrencyContractedUnitPrice = ContractedUnitPrice"
+    )
     con.unregister("_sample_context")
     count = int(con.execute("SELECT count(*) FROM _sample_staged").fetchall()[0][0])
     period = plan.window.periods[chunk.period][0].strftime("%Y-%m")

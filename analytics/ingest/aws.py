@@ -1,0 +1,165 @@
+"""AWS Cost and Usage Reports into FOCUS: legacy CUR (`lineItem/UnblendedCost`, CSV or CSV.gz, with or
+without its manifest) and CUR 2.0 / Athena (`line_item_unblended_cost`, CSV or Parquet).
+
+The provider mapping is a view over the raw table (aws_mapping.py); typing, validation and the
+report of repairs are the FOCUS reader's, shared by every format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest import aws_manifest, focus
+from analytics.ingest.aws_columns import Columns, quote_ident, snake_names
+from analytics.ingest.aws_mapping import EFFECTIVE_NEEDS, LINE_ITEM_TYPES, NUMERIC, focus_columns
+from analytics.ingest.report import IngestError, IngestReport
+
+MAPPED = "_aws"  # the file mapped onto FOCUS names, values still as the file has them
+_REQUIRED = (
+    "lineItem/UnblendedCost",
+    "lineItem/LineItemType",
+    "lineItem/UsageStartDate",
+    "lineItem/UsageEndDate",
+    "lineItem/CurrencyCode",
+    "bill/PayerAccountId",
+)
+_PERIOD = {"bill/BillingPeriodStartDate": "BillingPeriodStart", "bill/BillingPeriodEndDate": "BillingPeriodEnd"}
+_EMPTY_RECORD = "empty record (no line item type, cost or usage start)"
+_MAX_EXAMPLES = 3
+
+
+def detect_legacy(columns: Sequence[str]) -> bool:
+    names = {c.strip().lower() for c in columns}
+    return {"lineitem/unblendedcost", "lineitem/usagestartdate"} <= names
+
+
+def detect_snake(columns: Sequence[str]) -> bool:
+    names = {c.strip().lower() for c in columns}
+    return {"line_item_unblended_cost", "line_item_usage_start_date"} <= names
+
+
+def from_legacy(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+    """Legacy CUR (`category/Name` headers) -> temp table `table` of typed FOCUS columns."""
+    _normalise(con, path, report, table, snake=False)
+
+
+def from_snake(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+    """CUR 2.0 and the Athena/Parquet layout (snake_case headers) -> temp table `table`."""
+    _normalise(con, path, report, table, snake=True)
+
+
+def _normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str, snake: bool) -> None:
+    described = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall()]
+    columns = Columns.of(described, snake)
+    exprs = focus_columns(columns)
+    manifest = None if snake else aws_manifest.find(path, report)
+    if manifest is not None:
+        _use_manifest(con, columns, manifest, exprs, report)
+    missing = [name for name in _REQUIRED if not columns.has(name)]
+    missing += [name for name, focus_name in _PERIOD.items() if exprs[focus_name] == "NULL"]
+    if missing:
+        spelled = [snake_names(name)[0] if snake else name for name in missing]
+        raise IngestError(f"{path}: not a complete AWS CUR, missing columns: {', '.join(spelled)}")
+    _describe_header(columns, report)
+    _refuse_unreadable_numbers(con, path, columns)
+    kind = columns.text("lineItem/LineItemType")
+    cost, start = columns.col("lineItem/UnblendedCost"), exprs["ChargePeriodStart"]
+    empty = f"({kind} IS NULL AND {cost} IS NULL AND {start} IS NULL)"
+    _report_line_item_types(con, columns, kind, empty, report)
+    # Columns the file cannot fill are left out rather than stored as a million NULLs.
+    selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items() if expr != "NULL")
+    skipped = _count(con, f"SELECT count(*) FROM {focus.RAW} WHERE {empty}")
+    # A table rather than a view: the FOCUS reader scans its source several times, and the raw
+    # file (a hundred text columns) can then be dropped, which keeps a 1M-row CUR under 2 GB.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {MAPPED} AS SELECT _row, {selects} FROM {focus.RAW} WHERE NOT {empty}")
+    con.execute(f"DROP TABLE {focus.RAW}")
+    try:
+        focus.from_raw(con, path, report, table, source=MAPPED)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {MAPPED}")
+    report.skip(_EMPTY_RECORD, skipped)
+    report.rows_read += skipped
+
+
+def _use_manifest(
+    con: duckdb.DuckDBPyConnection,
+    columns: Columns,
+    manifest: aws_manifest.Manifest,
+    exprs: dict[str, str],
+    report: IngestReport,
+) -> None:
+    """The manifest fills a billing period the file lacks, and says which of its columns are missing."""
+    name = manifest.path.name
+    start, end = manifest.period_start, manifest.period_end
+    if start and end:
+        if exprs["BillingPeriodStart"] == "NULL" or exprs["BillingPeriodEnd"] == "NULL":
+            # Formatted from parsed datetimes, so the literals never carry text from the file.
+            exprs["BillingPeriodStart"] = f"'{start:%Y-%m-%d %H:%M:%S}'"
+            exprs["BillingPeriodEnd"] = f"'{end:%Y-%m-%d %H:%M:%S}'"
+            report.fix(f"billing period {start:%Y-%m-%d} to {end:%Y-%m-%d} taken from manifest {name}")
+        else:
+            period = f"CAST(try_cast({exprs['BillingPeriodStart']} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE)"
+            row = con.execute(
+                f"SELECT count(*) FROM {focus.RAW} WHERE {period} <> CAST(? AS DATE)",
+                [start],
+            ).fetchone()
+            if row and row[0]:
+                report.warn(f"{row[0]:,} rows have a billing period other than manifest {name}'s ({start:%Y-%m})")
+    absent = [c for c in manifest.columns if not columns.has(c)]
+    if absent:
+        shown = ", ".join(absent[:5]) + (", ..." if len(absent) > 5 else "")
+        report.warn(f"manifest {name} lists {len(absent)} columns the file lacks: {shown}")
+
+
+def _describe_header(columns: Columns, report: IngestReport) -> None:
+    fused = columns.fused()
+    if fused:
+        report.warn(f"header names that look like two names run together, not used: {', '.join(fused)}")
+    categories = columns.cost_categories()
+    if categories:
+        report.warn(
+            f"{len(categories)} cost category columns are not stored (FOCUS has no column for them; "
+            "they are not tags): " + ", ".join(categories[:5])
+        )
+
+
+def _refuse_unreadable_numbers(con: duckdb.DuckDBPyConnection, path: Path, columns: Columns) -> None:
+    """A cost that cannot be read refuses the file, naming the row and the CUR column."""
+    checked = columns.numeric_text_columns(NUMERIC)
+    if not checked:
+        return
+    bad = {
+        name: f"({quote_ident(actual)} IS NOT NULL AND {columns.number(name)} IS NULL)"
+        for name, actual in checked.items()
+    }
+    flags = ", ".join(f"{condition}, {quote_ident(checked[name])}" for name, condition in bad.items())
+    rows = con.execute(
+        f"SELECT _row, {flags} FROM {focus.RAW} WHERE {' OR '.join(bad.values())} ORDER BY _row LIMIT {_MAX_EXAMPLES}"
+    ).fetchall()
+    problems = [
+        f"row {found[0]}, {checked_name}: {found[2 + 2 * i]!r} is not a number"
+        for found in rows
+        for i, checked_name in enumerate(checked)
+        if found[1 + 2 * i]
+    ]
+    if problems:
+        raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
+
+
+def _report_line_item_types(
+    con: duckdb.DuckDBPyConnection, columns: Columns, kind: str, empty: str, report: IngestReport
+) -> None:
+    found = {r[0] for r in con.execute(f"SELECT DISTINCT {kind} FROM {focus.RAW} WHERE NOT {empty}").fetchall()}
+    unknown = sorted(str(t) for t in found - set(LINE_ITEM_TYPES))
+    if unknown:
+        report.warn(f"line item types loaded as ChargeCategory Adjustment: {', '.join(unknown)}")
+    for line_type, needed in EFFECTIVE_NEEDS.items():
+        if line_type in found and not all(columns.has(c) for c in needed):
+            report.warn(f"EffectiveCost of {line_type} rows is their billed cost: the file lacks {', '.join(needed)}")
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,31 @@
+"""Refusing a provider file whose value cannot be read, naming the source field as the user knows it
+(`cost/myCost`, not the FOCUS column it feeds), before any mapping computes with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest.focus import RAW
+from analytics.ingest.report import IngestError
+
+# (source field, SQL of its text in `_raw r`, SQL true when the text is unreadable, what it should be)
+Check = tuple[str, str, str, str]
+
+
+def refuse_unreadable(con: duckdb.DuckDBPyConnection, path: Path, checks: list[Check]) -> None:
+    """Raise for the first row (1-based) whose value is empty or unreadable, field by field.
+    The SQL fragments are constants of the calling module; no data value is spliced in."""
+    for field, value, bad, what in checks:
+        found = con.execute(
+            f"SELECT r._row, {value} FROM {RAW} r WHERE {value} IS NULL OR {bad} ORDER BY r._row LIMIT 1"
+        ).fetchone()
+        if found:
+            problem = "is empty" if found[1] is None else f"{found[1]!r} is not {what}"
+            raise IngestError(f"{path}: row {found[0]}, {field}: {problem}")
+
+
+def number(value: str) -> str:
+    """SQL true when the text `value` is not a decimal number (scientific notation is one)."""
+    return f"try_cast(trim({value}) AS DECIMAL(38,12)) IS NULL"
