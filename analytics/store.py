@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 SCHEMA_VERSION = "1"
 SAMPLE_FORMAT = "sample"
-MEMORY_LIMIT = os.environ.get("FINOPS_MEMORY_LIMIT", "2GB")
+MEMORY_LIMIT = os.environ.get("FINOPS_MEMORY_LIMIT", "1500MB")
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", re.IGNORECASE)
 
 

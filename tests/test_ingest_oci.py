@@ -245,3 +245,18 @@ def test_a_report_without_my_cost_is_refused(con: duckdb.DuckDBPyConnection, tmp
     rows = [{k: v for k, v in r.items() if k != "cost/myCost"} for r in report_rows()]
     with pytest.raises(IngestError, match=r"needs the columns cost/myCost$"):
         ingest_paths(con, [str(write_report(tmp_path / "no-cost.csv", rows))], fmt="oci")
+
+
+def test_numbered_report_files_loaded_one_call_at_a_time_add_up(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    rows = report_rows()
+    first = write_report(tmp_path / "reports_cost-csv_0000000030000001.csv", rows[:3])
+    second = write_report(tmp_path / "reports_cost-csv_0000000030000002.csv", rows[3:])
+    ingest_paths(con, [str(first)])
+    ingest_paths(con, [str(second)])
+    assert con.execute("SELECT count(*) FROM line_items").fetchone() == (len(rows),)
+    (tmp_path / "again").mkdir()
+    again = write_report(tmp_path / "again" / "reports_cost-csv_0000000030000002.csv", rows[3:4])
+    [report] = ingest_paths(con, [str(again)])
+    assert report.replaced == [f"the earlier copy {second}"]
+    assert con.execute("SELECT count(*) FROM line_items").fetchone() == (4,)
+    assert con.execute("SELECT count(*) FROM sources").fetchone() == (2,)

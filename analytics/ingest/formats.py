@@ -21,6 +21,10 @@ class SourceFormat:
     label: str  # for people: "FOCUS 1.0-1.3", "AWS legacy CUR", ...
     detect: Callable[[Sequence[str]], bool]  # the file's column names -> is it this format
     normalise: Normalise
+    # A snapshot format re-delivers whole billing periods (a newer file replaces the period); an
+    # incremental one adds files to a period (OCI writes numbered reports), so only a same-named
+    # file replaces.
+    incremental: bool = False
 
 
 FORMATS: dict[str, SourceFormat] = {
@@ -30,7 +34,7 @@ FORMATS: dict[str, SourceFormat] = {
         SourceFormat("aws-cur", "AWS legacy CUR", aws.detect_legacy, aws.from_legacy),
         SourceFormat("aws-cur2", "AWS CUR 2.0 / Athena", aws.detect_snake, aws.from_snake),
         SourceFormat("gcp", "Google Cloud billing export", gcp.detect, gcp.normalise),
-        SourceFormat("oci", "Oracle Cloud cost report", oci.detect, oci.normalise),
+        SourceFormat("oci", "Oracle Cloud cost report", oci.detect, oci.normalise, incremental=True),
         SourceFormat("azure", "Azure cost details (EA/MCA)", azure.detect, azure.normalise),
     )
 }

@@ -31,9 +31,12 @@ def store_rows(
     report: IngestReport,
     file_hash: str,
     batch: str,
+    incremental: bool = False,
 ) -> None:
     """Move the rows of the temp table `staged` (FOCUS column names, any subset, already typed)
-    into the store as one source. `staged` is an identifier chosen by the caller, never by a user."""
+    into the store as one source. `staged` is an identifier chosen by the caller, never by a user.
+    `incremental` formats deliver a period as many files, each new; only a file of the same name
+    replaces an earlier one."""
     present = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
     # Rows labelled with a view (actual / amortized) are combined with the stored other view first;
     # the combined rows are then the whole delivery, replacing even this batch's earlier rows.
@@ -48,7 +51,10 @@ def store_rows(
             delete_sample(con)
             report.fix("removed the sample company: your own data replaces it")
         source_id = _next_source_id(con)
-        _replace_earlier_deliveries(con, staged, batch, report, combined)
+        if incremental:
+            _replace_same_file(con, batch, report)
+        else:
+            _replace_earlier_deliveries(con, staged, batch, report, combined)
         con.execute(
             "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [source_id, report.file, report.format, file_hash, now, batch, report.rows_read, None],
@@ -130,6 +136,18 @@ def _replace_earlier_deliveries(
         con.execute(f"DELETE FROM {table} t USING _delivery d WHERE {match} AND {earlier}", [batch, combined])
     con.execute("DELETE FROM sources s WHERE NOT EXISTS (SELECT 1 FROM line_items l WHERE l.x_SourceId = s.x_SourceId)")
     con.execute("DROP TABLE _delivery")
+
+
+def _replace_same_file(con: duckdb.DuckDBPyConnection, batch: str, report: IngestReport) -> None:
+    earlier = (
+        "SELECT x_SourceId FROM sources WHERE x_IngestBatch <> ? AND parse_filename(x_SourceFile) = parse_filename(?)"
+    )
+    params = [batch, report.file]
+    replaced = con.execute(f"SELECT DISTINCT x_SourceFile FROM sources WHERE x_SourceId IN ({earlier})", params)
+    report.replaced = [f"the earlier copy {file}" for (file,) in replaced.fetchall()]
+    for table in ("line_items", "daily_costs"):
+        con.execute(f"DELETE FROM {table} WHERE x_SourceId IN ({earlier})", params)
+    con.execute(f"DELETE FROM sources WHERE x_SourceId IN ({earlier})", params)
 
 
 def build_rollup(con: duckdb.DuckDBPyConnection, source_id: int) -> None:

@@ -51,7 +51,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str
         source_format = choose(path, columns, fmt)
         report.format = source_format.name
         source_format.normalise(con, path, report, _STAGED)
-        store_rows(con, _STAGED, report, digest, batch)
+        store_rows(con, _STAGED, report, digest, batch, source_format.incremental)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGED}")
         con.execute(f"DROP TABLE IF EXISTS {focus.RAW}")
