@@ -1,4 +1,4 @@
-"""AWS CUR line items -> FOCUS columns, as SQL over the raw table (docs/formats/aws.md explains each rule).
+"""AWS CUR line items -> FOCUS columns, as SQL over the raw table (docs/formats.md (AWS) explains each rule).
 
 Written once with legacy names; `Columns` finds the snake_case (Athena, CUR 2.0) spelling."""
 

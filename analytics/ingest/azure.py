@@ -1,5 +1,5 @@
 """Azure cost details (EA and MCA, actual and amortized, every header generation) mapped onto FOCUS
-as in the FinOps toolkit's conversion (reference/focus.md §7.2); docs/formats/azure.md has the tables.
+as in the FinOps toolkit's conversion (reference/focus.md §7.2); docs/formats.md (Azure) has the tables.
 
 Each file is one *view* of its billing period: actual (what is invoiced) or amortized (commitment
 purchases spread over the usage they cover). Rows are labelled with their view in x_SourceFormat;
