@@ -81,11 +81,8 @@ def _build_sample(path: Path, con: duckdb.DuckDBPyConnection) -> None:
             with contextlib.suppress(ScriptControlException):
                 bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
 
-        rows = FIRST_START_ROWS or DEFAULT_ROWS
-        if FIRST_START_MONTHS is None:
-            build_sample(con, rows=rows, progress=progress)
-        else:
-            build_sample(con, rows=rows, months=FIRST_START_MONTHS, progress=progress)
+        size = {"months": FIRST_START_MONTHS} if FIRST_START_MONTHS is not None else {}
+        build_sample(con, rows=FIRST_START_ROWS or DEFAULT_ROWS, progress=progress, **size)
         status.update(label="Sample dataset ready", state="complete", expanded=False)
 
 
@@ -238,9 +235,11 @@ def freshness() -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _is_sample(_engine: DuckDBEngine, db: str) -> bool:
-    meta = _engine.query("SELECT value FROM meta WHERE key = ?", ["sample_as_of"])
-    formats = _engine.query("SELECT DISTINCT x_SourceFormat AS format FROM sources")
-    return bool(len(meta)) and not formats.empty and set(formats["format"]) == {"sample"}
+    cur = _engine.con.cursor()
+    try:
+        return store.is_sample(cur) and store.get_meta(cur, "sample_as_of") is not None
+    finally:
+        cur.close()
 
 
 def is_sample() -> bool:
