@@ -23,3 +23,11 @@ def csv_sum(path: Path, column: str, by: str | None = None, where: dict[str, str
                 continue
             totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
     return totals
+
+
+CENT = Decimal("0.01")
+
+
+def cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Amounts per key rounded to the cent, the precision every total must reconcile to."""
+    return {k: Decimal(str(v)).quantize(CENT) for k, v in values.items()}

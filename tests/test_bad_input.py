@@ -8,12 +8,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from analytics.store import connect
 from tests.focus_rows import row, write_csv
 from tests.realdata import FOCUS_SAMPLE
+from tests.store_state import db_fingerprint
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -22,15 +22,6 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "analytics", *args], cwd=PROJECT, capture_output=True, text=True, timeout=120
     )
-
-
-def fingerprint(db: Path) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
-        return [(t, *con.execute(f'SELECT count(*), sum(hash(t)) FROM "{t}" t').fetchone()) for t in tables]  # type: ignore[misc]
-    finally:
-        con.close()
 
 
 @pytest.fixture
@@ -80,24 +71,24 @@ def test_a_bad_file_gives_one_line_naming_it_and_leaves_the_database_as_it_was(
 ) -> None:
     make, message = BAD_FILES[case]
     bad = make(tmp_path / f"bad-{case.replace(' ', '-')}.csv")
-    before = fingerprint(loaded_db)
+    before = db_fingerprint(loaded_db)
     result = run_cli("ingest", str(bad), "--db", str(loaded_db))
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert str(bad) in lines[0] and message in lines[0]
-    assert fingerprint(loaded_db) == before
+    assert db_fingerprint(loaded_db) == before
 
 
 def test_a_file_that_fails_midway_through_loading_leaves_nothing_behind(tmp_path: Path) -> None:
     db = tmp_path / "atomic.duckdb"
     con = connect(db)
     con.close()
-    before = fingerprint(db)
+    before = db_fingerprint(db)
     path = write_csv(tmp_path / "half.csv", [row()] * 50 + [row(ChargePeriodStart="yesterday")])
     result = run_cli("ingest", str(path), "--db", str(db))
     assert result.returncode != 0 and "row 51, ChargePeriodStart: 'yesterday' is not a date/time" in result.stderr
-    assert fingerprint(db) == before
+    assert db_fingerprint(db) == before
 
 
 def test_a_missing_path_is_named(tmp_path: Path) -> None:

@@ -17,18 +17,15 @@ import pytest
 
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from tests.realdata import REALDATA, csv_sum
-from tests.test_bad_input import fingerprint, run_cli
+from tests.realdata import REALDATA, cents, csv_sum
+from tests.store_state import db_fingerprint
+from tests.test_bad_input import run_cli
 
 CUR = REALDATA / "aws-cur" / "cur-legacy-anonymous.csv"
 CENT = Decimal("0.01")
 # Tags added to a copy of the real file (it has none): a team per product, and an AWS-made tag.
 TEAMS = {"AmazonS3": "storage", "AWSGlue": "data", "AWSQueueService": "messaging", "AmazonSNS": "messaging"}
 ODD_KEY = 'o\'brien "x"'  # a tag key needing quoting in SQL
-
-
-def cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
-    return {k: Decimal(str(v)).quantize(CENT) for k, v in values.items()}
 
 
 def loaded(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Decimal]:
@@ -388,12 +385,12 @@ def test_an_unreadable_cost_names_file_row_and_column_and_leaves_the_db_as_it_wa
     rows = records()
     rows[41]["lineItem/UnblendedCost"] = "12,50"
     bad = write(tmp_path / "bad-cost.csv", rows)
-    before = fingerprint(db)
+    before = db_fingerprint(db)
     result = run_cli("ingest", str(bad), "--db", str(db))
     assert result.returncode != 0
     [message] = result.stderr.strip().splitlines()
     assert str(bad) in message and "row 42, lineItem/UnblendedCost: '12,50' is not a number" in message
-    assert fingerprint(db) == before
+    assert db_fingerprint(db) == before
 
 
 def test_a_cur_without_its_payer_account_is_refused_by_name(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from tests.realdata import REALDATA, csv_sum
+from tests.realdata import REALDATA, cents, csv_sum
 
 AZURE = REALDATA / "azure"
 CAD = AZURE / "ea-actual-anonymous-cad.csv"
@@ -31,10 +31,6 @@ def sums(
         currency: Decimal(str(amount)).normalize() if exact else Decimal(str(amount)).quantize(CENT)
         for currency, amount in rows
     }
-
-
-def cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
-    return {k: v.quantize(CENT) for k, v in values.items()}
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str = "SELECT count(*) FROM line_items") -> int:

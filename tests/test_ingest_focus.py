@@ -19,16 +19,12 @@ from analytics.ingest.run import ingest_paths
 from analytics.sources import list_sources
 from analytics.store import connect
 from tests.focus_rows import row, write_csv
-from tests.realdata import FOCUS_SAMPLE, csv_sum
+from tests.realdata import FOCUS_SAMPLE, cents, csv_sum
 
 
 def totals(con: duckdb.DuckDBPyConnection, column: str, table: str = "line_items") -> dict[str, Decimal]:
     rows = con.execute(f"SELECT BillingCurrency, sum({column}) FROM {table} GROUP BY 1").fetchall()
     return {currency: Decimal(str(amount)) for currency, amount in rows}
-
-
-def cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
-    return {k: v.quantize(Decimal("0.01")) for k, v in values.items()}
 
 
 def test_the_real_focus_sample_loads_every_row_and_ties_out_to_the_cent(con: duckdb.DuckDBPyConnection) -> None:

@@ -8,14 +8,14 @@ import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from tests.realdata import csv_sum
+from tests.realdata import cents, csv_sum
+from tests.store_state import fingerprint
 
 TENANCY = "ocid1.tenancy.oc1..aaaafixturetenancy"
 SUBSCRIPTION = "ocid1.organizationssubscription.oc1.eu-frankfurt-1.aaaafixture"
@@ -133,15 +133,6 @@ def cost_report(tmp_path: Path) -> Path:
 def loaded(con: duckdb.DuckDBPyConnection, column: str = "BilledCost", table: str = "line_items") -> dict[str, Decimal]:
     rows = con.execute(f"SELECT BillingCurrency, sum({column}) FROM {table} GROUP BY 1").fetchall()
     return {currency: Decimal(str(amount)) for currency, amount in rows}
-
-
-def cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
-    return {k: v.quantize(Decimal("0.01")) for k, v in values.items()}
-
-
-def fingerprint(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    tables = ("line_items", "daily_costs", "sources", "tag_sets")
-    return [con.execute(f"SELECT count(*), sum(hash(t)) FROM {table} t").fetchone() for table in tables]  # type: ignore[misc]
 
 
 def test_an_oci_cost_report_ties_out_to_my_cost_per_currency(con: duckdb.DuckDBPyConnection, cost_report: Path) -> None:
