@@ -140,19 +140,26 @@ def _ingest(args: argparse.Namespace) -> int:
                     bar.set_description(Path(path).name)
                     bar.refresh()
 
-            reports = ingest_paths(con, args.paths, args.format, progress)
+            reports = ingest_paths(con, args.paths, args.format, progress, keep_going=True)
     finally:
         con.close()
+    rejected = [r for r in reports if r.status == "rejected"]
+    for report in rejected:
+        print(f"error: {report.error}", file=sys.stderr)
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2))
-        return 0
-    for report in reports:
-        print(report.summary())
-        for fix in report.fixes:
-            print(f"  fixed: {fix}")
-        for warning in report.warnings:
-            print(f"  note: {warning}")
-    return 0
+    else:
+        for report in reports:
+            if report.status == "rejected":
+                continue
+            print(report.summary())
+            for fix in report.fixes:
+                print(f"  fixed: {fix}")
+            for warning in report.warnings:
+                print(f"  note: {warning}")
+        if rejected:
+            print(f"{len(reports) - len(rejected)} of {len(reports)} files loaded; {len(rejected)} rejected")
+    return 2 if rejected else 0
 
 
 def _sources(args: argparse.Namespace) -> int:

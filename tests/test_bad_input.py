@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -57,6 +58,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "zip archive": (content(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(40)), "not a CSV or Parquet"),
     "truncated gzip": (truncated_gzip, "truncated or corrupt gzip"),
     "empty file": (content(b""), "the file is empty"),
+    "duplicate columns": (
+        content(b"BilledCost,EffectiveCost,BilledCost\n1,2,3\n"),
+        "line 1: column 'BilledCost' appears twice",
+    ),
     "unknown format": (content(b"date,amount\n2026-01-01,3\n"), "not a cost export this version reads"),
     "header only": (content(",".join(row()).encode() + b"\n"), "the file has a header but no rows"),
     "missing columns": (missing_columns, "missing mandatory columns: BilledCost, ChargePeriodStart"),
@@ -94,3 +99,16 @@ def test_a_file_that_fails_midway_through_loading_leaves_nothing_behind(tmp_path
 def test_a_missing_path_is_named(tmp_path: Path) -> None:
     result = run_cli("ingest", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "x.duckdb"))
     assert result.returncode != 0 and "nope.csv: no such file or folder" in result.stderr
+
+
+def test_a_batch_loads_the_good_files_and_lists_the_rejected_ones(tmp_path: Path) -> None:
+    db = tmp_path / "batch.duckdb"
+    good = write_csv(tmp_path / "a-good.csv", [row(BilledCost="7")])
+    bad = content(b"date,amount\n2026-01-01,3\n")(tmp_path / "b-bad.csv")
+    result = run_cli("ingest", str(good), str(bad), "--db", str(db))
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {bad}: not a cost export this version reads")
+    assert "1 of 2 files loaded; 1 rejected" in result.stdout
+    loaded = run_cli("query", "--db", str(db), "--metric", "billed", "--format", "json")
+    assert json.loads(loaded.stdout) == [{"cost": 7.0}]

@@ -222,3 +222,36 @@ def test_parquet_with_typed_columns_and_a_map_of_tags_loads(con: duckdb.DuckDBPy
         "team": "payments",
         "cost-center": "CC-1",
     }
+
+
+def test_a_semicolon_separated_file_loads_and_the_delimiter_is_reported(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "semi.csv", [row(BilledCost="3.5"), row(BilledCost="1.5")])
+    path.write_text(path.read_text().replace(",", ";"))
+    [report] = ingest_paths(con, [str(path)])
+    assert report.rows_loaded == 2 and "fields separated by semicolons, not commas" in report.fixes
+    assert con.execute("SELECT sum(BilledCost) FROM line_items").fetchone() == (Decimal("5"),)
+
+
+def test_quoted_numbers_a_byte_order_mark_and_a_longer_header_are_read(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "odd.csv", [row(BilledCost="1.25"), row(BilledCost="2")], encoding="utf-8-sig")
+    header, *lines = path.read_text(encoding="utf-8-sig").splitlines()
+    quoted = [line.replace("1.25", '"1.25"') for line in lines]
+    path.write_text("\n".join([header + ",x_Extra", *quoted]) + "\n", encoding="utf-8-sig")
+    [report] = ingest_paths(con, [str(path)])
+    assert report.rows_loaded == 2
+    assert con.execute("SELECT sum(BilledCost), min(BillingAccountId) FROM line_items").fetchone() == (
+        Decimal("3.25"),
+        "acct-1",
+    )
+
+
+def test_a_gzip_file_named_csv_is_read_by_its_bytes(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    plain = write_csv(tmp_path / "plain.csv", [row(BilledCost="4")])
+    disguised = tmp_path / "disguised.csv"
+    disguised.write_bytes(gzip.compress(plain.read_bytes()))
+    [report] = ingest_paths(con, [str(disguised)])
+    assert report.rows_loaded == 1

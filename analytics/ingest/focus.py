@@ -3,6 +3,8 @@ real exports have and saying what was repaired; values that cannot be read refus
 
 from __future__ import annotations
 
+import csv
+import gzip
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,7 +91,7 @@ def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, t
         raise IngestError(f"{path}: the file has a header but no rows")
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]:
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestReport) -> list[str]:
     """The file as read, into temp table `_raw` with a 1-based `_row`; returns its column names."""
     if kind in ("json", "json.gz"):
         jsonl.read(con, path, RAW)
@@ -100,10 +102,14 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]
             "FROM read_parquet(?, file_row_number = true)"
         )
     else:
+        # Compression from the bytes (kind), not the name: a gzip called .csv is still gzip.
+        compression = "gzip" if kind == "csv.gz" else "none"
+        delimiter = _check_header(con, path, compression, report)
         # Text columns stay text until each is parsed on purpose below; the sniffer would guess.
         source = (
             "SELECT row_number() OVER () AS _row, * FROM read_csv(?, header = true, all_varchar = true, "
-            "nullstr = ['', 'NULL', 'null'], null_padding = true)"
+            f"nullstr = ['', 'NULL', 'null'], null_padding = true, compression = '{compression}', "
+            f"delim = '{delimiter}')"
         )
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS {source}", [str(path)])
@@ -113,6 +119,35 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]
             raise IngestError(f"{path}: not UTF-8 text; re-export the file as UTF-8 ({message})") from exc
         raise IngestError(f"{path}: not a readable {kind.upper()} file ({message})") from exc
     return [r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
+
+
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _check_header(con: duckdb.DuckDBPyConnection, path: Path, compression: str, report: IngestReport) -> str:
+    """The delimiter DuckDB's sniffer finds (reported when it is not a comma), after refusing a
+    header that names a column twice: which of the two holds the real values cannot be known."""
+    try:
+        found = con.execute(
+            f"SELECT Delimiter FROM sniff_csv(?, compression = '{compression}', null_padding = true)", [str(path)]
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise IngestError(f"{path}: not a readable CSV file ({str(exc).strip().splitlines()[0]})") from exc
+    delimiter = str(found[0]) if found else ","
+    if delimiter not in _DELIMITERS:
+        raise IngestError(f"{path}: not a readable CSV file (no comma, semicolon, tab or pipe between its fields)")
+    if delimiter != ",":
+        report.fix(f"fields separated by {_DELIMITERS[delimiter]}s, not commas")
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=delimiter), [])
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        key = name.strip().lower()
+        if key in seen:
+            raise IngestError(f"{path}, line 1: column {name!r} appears twice (fields {seen[key]} and {position})")
+        seen[key] = position
+    return delimiter
 
 
 def _match_columns(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, source: str) -> dict[str, str]:

@@ -16,7 +16,8 @@ class IngestReport:
     format: str
     rows_read: int = 0
     rows_loaded: int = 0
-    status: str = "loaded"  # loaded | unchanged
+    status: str = "loaded"  # loaded | unchanged | rejected
+    error: str | None = None  # why a rejected file was refused, in one line naming it
     fixes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)

@@ -21,19 +21,26 @@ def ingest_paths(
     patterns: list[str],
     fmt: str = "auto",
     progress: Callable[[int, int, str], None] | None = None,
+    keep_going: bool = False,
 ) -> list[IngestReport]:
-    """Load every file; stops at the first bad file (earlier files stay loaded, each was atomic)."""
+    """Load every file, each in its own transaction. A bad file raises IngestError, unless
+    `keep_going`: then it is reported as rejected (`error` its one-line reason) and the rest load."""
     if fmt != "auto" and fmt not in FORMATS:
         raise IngestError(f"unknown format {fmt!r}; this version reads: auto, {', '.join(FORMATS)}")
     paths = files.expand(patterns)
     if not paths:
-        raise IngestError(f"no CSV, CSV.gz or Parquet files found in {' '.join(patterns)}")
+        raise IngestError(f"no CSV, CSV.gz, Parquet or JSON-lines files found in {' '.join(patterns)}")
     batch = uuid.uuid4().hex
     reports = []
     for index, path in enumerate(paths):
         if progress:
             progress(index, len(paths), str(path))
-        reports.append(ingest_file(con, path, batch, fmt))
+        try:
+            reports.append(ingest_file(con, path, batch, fmt))
+        except IngestError as exc:
+            if not keep_going:
+                raise
+            reports.append(IngestReport(file=str(path), format=fmt, status="rejected", error=str(exc)))
     if progress:
         progress(len(paths), len(paths), "done")
     return reports
@@ -47,7 +54,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str
         report.status = "unchanged"
         return report
     try:
-        columns = focus.read_raw(con, path, kind)
+        columns = focus.read_raw(con, path, kind, report)
         source_format = choose(path, columns, fmt)
         report.format = source_format.name
         source_format.normalise(con, path, report, _STAGED)
