@@ -41,6 +41,44 @@ FREQUENCY = {
 SP_TYPES = ("SavingsPlanCoveredUsage", "SavingsPlanNegation", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
 RI_TYPES = ("DiscountedUsage", "RIFee")
 USED_TYPES = ("DiscountedUsage", "SavingsPlanCoveredUsage")
+# RegionName for rows whose `product/location` is empty but whose region is known (the CUR's own
+# spelling of `product/location`).
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)",
+    "ca-central-1": "Canada (Central)",
+    "ca-west-1": "Canada West (Calgary)",
+    "sa-east-1": "South America (Sao Paulo)",
+    "mx-central-1": "Mexico (Central)",
+    "eu-west-1": "EU (Ireland)",
+    "eu-west-2": "EU (London)",
+    "eu-west-3": "EU (Paris)",
+    "eu-central-1": "EU (Frankfurt)",
+    "eu-central-2": "EU (Zurich)",
+    "eu-north-1": "EU (Stockholm)",
+    "eu-south-1": "EU (Milan)",
+    "eu-south-2": "EU (Spain)",
+    "ap-east-1": "Asia Pacific (Hong Kong)",
+    "ap-south-1": "Asia Pacific (Mumbai)",
+    "ap-south-2": "Asia Pacific (Hyderabad)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+    "ap-northeast-2": "Asia Pacific (Seoul)",
+    "ap-northeast-3": "Asia Pacific (Osaka)",
+    "ap-southeast-1": "Asia Pacific (Singapore)",
+    "ap-southeast-2": "Asia Pacific (Sydney)",
+    "ap-southeast-3": "Asia Pacific (Jakarta)",
+    "ap-southeast-4": "Asia Pacific (Melbourne)",
+    "ap-southeast-5": "Asia Pacific (Malaysia)",
+    "ap-southeast-7": "Asia Pacific (Thailand)",
+    "me-south-1": "Middle East (Bahrain)",
+    "me-central-1": "Middle East (UAE)",
+    "il-central-1": "Israel (Tel Aviv)",
+    "af-south-1": "Africa (Cape Town)",
+    "us-gov-west-1": "AWS GovCloud (US-West)",
+    "us-gov-east-1": "AWS GovCloud (US-East)",
+}
 
 # Columns read as numbers: refused, naming row and column, when their text is not a number.
 NUMERIC = (
@@ -84,6 +122,14 @@ def focus_columns(c: Columns) -> dict[str, str]:
     commitment = f"CASE WHEN {kind} IN {_in(SP_TYPES)} THEN {sp_arn} WHEN {kind} IN {_in(RI_TYPES)} THEN {ri_arn} END"
     product_code = c.text("lineItem/ProductCode")
     marketplace = f"{c.text('bill/BillingEntity')} = 'AWS Marketplace'"
+    region = f"coalesce({c.text('product/regionCode')}, {c.text('product/region')})"
+    # Prices are quoted in `pricing/currency` (rows without a price: the billing currency); the
+    # pricing-currency amounts are the billing ones only when the two currencies are the same.
+    billing_currency = c.text("lineItem/CurrencyCode")
+    pricing_currency = f"coalesce({c.text('pricing/currency')}, {billing_currency})"
+    same_currency = f"{pricing_currency} = {billing_currency}"
+    contracted_unit_price = f"CASE WHEN {kind} = 'Usage' THEN {c.quantity('lineItem/UnblendedRate')} END"
+    list_unit_price = f"CASE WHEN {usage_like} THEN {c.quantity('pricing/publicOnDemandRate')} END"
     return {
         "BilledCost": unblended,
         "EffectiveCost": effective_cost(c, kind, unblended),
@@ -93,8 +139,12 @@ def focus_columns(c: Columns) -> dict[str, str]:
         # private) rate; RI-covered usage is billed 0, so its contracted cost is the on-demand cost.
         "ContractedCost": f"CASE {kind} WHEN 'DiscountedUsage' THEN {c.number('pricing/publicOnDemandCost')} "
         f"WHEN 'SavingsPlanNegation' THEN 0 ELSE {unblended} END",
-        "ContractedUnitPrice": f"CASE WHEN {kind} = 'Usage' THEN {c.quantity('lineItem/UnblendedRate')} END",
-        "ListUnitPrice": f"CASE WHEN {usage_like} THEN {c.quantity('pricing/publicOnDemandRate')} END",
+        "ContractedUnitPrice": contracted_unit_price,
+        "ListUnitPrice": list_unit_price,
+        "PricingCurrency": pricing_currency,
+        "PricingCurrencyEffectiveCost": f"CASE WHEN {same_currency} THEN {effective_cost(c, kind, unblended)} END",
+        "PricingCurrencyContractedUnitPrice": f"CASE WHEN {same_currency} THEN {contracted_unit_price} END",
+        "PricingCurrencyListUnitPrice": f"CASE WHEN {same_currency} THEN {list_unit_price} END",
         "ProviderName": "'AWS'",
         "ServiceProviderName": f"CASE WHEN {marketplace} THEN {c.text('lineItem/LegalEntity')} ELSE 'AWS' END",
         "PublisherName": c.text("lineItem/LegalEntity"),
@@ -104,7 +154,7 @@ def focus_columns(c: Columns) -> dict[str, str]:
         "BillingAccountName": c.text("bill/PayerAccountName"),
         "SubAccountId": c.text("lineItem/UsageAccountId"),
         "SubAccountName": c.text("lineItem/UsageAccountName"),
-        "BillingCurrency": c.text("lineItem/CurrencyCode"),
+        "BillingCurrency": billing_currency,
         "BillingPeriodStart": c.time("bill/BillingPeriodStartDate"),
         "BillingPeriodEnd": c.time("bill/BillingPeriodEndDate"),
         "ChargePeriodStart": c.time("lineItem/UsageStartDate"),
@@ -121,8 +171,8 @@ def focus_columns(c: Columns) -> dict[str, str]:
         "ConsumedUnit": f"CASE WHEN {usage_like} THEN {c.text('pricing/unit')} END",
         "ServiceName": f"coalesce({c.text('product/ProductName')}, {product_code})",
         "ServiceCategory": category_sql(product_code),
-        "RegionId": f"coalesce({c.text('product/regionCode')}, {c.text('product/region')})",
-        "RegionName": c.text("product/location"),
+        "RegionId": region,
+        "RegionName": f"coalesce({c.text('product/location')}, {_case(region, REGION_NAMES, 'NULL')})",
         "AvailabilityZone": c.text("lineItem/AvailabilityZone"),
         "ResourceId": c.text("lineItem/ResourceId"),
         "SkuId": c.text("product/sku"),

@@ -101,7 +101,7 @@ def joins(col: Columns) -> str:
 def resource_type_sql(col: Columns) -> str:
     """ResourceType column (v1), else namespace/type from the ARM id after its last /providers/."""
     resource_id = col("resourceid", "instanceid", "instancename")
-    from_id = f"nullif(lower(regexp_extract({resource_id}, '.*/providers/([^/]+/[^/]+)', 1)), '')"
+    from_id = f"nullif(lower(regexp_extract({resource_id}, '(?i).*/providers/([^/]+/[^/]+)', 1)), '')"
     return f"coalesce(lower(trim({col('resourcetype')})), {from_id})"
 
 
@@ -120,6 +120,12 @@ def _report_mapping(con: duckdb.DuckDBPyConnection, col: Columns, report: Ingest
         report.warn(f"{units:,} rows have a unit PricingUnits.csv does not list; kept as given, block size 1")
     if regions:
         report.warn(f"{regions:,} rows have a location Regions.csv does not list; RegionId made from it")
+    if col.raw("tags"):
+        braceless = con.execute(
+            f"SELECT count(*) FROM {focus.RAW} r WHERE trim({col('tags')}) <> '' AND trim({col('tags')}) NOT LIKE '{{%'"
+        ).fetchone()
+        if braceless and braceless[0]:
+            report.fix("Tags without outer braces (Azure style) read as a JSON object")
     if col.raw("billingperiodenddate"):
         report.fix("BillingPeriodEndDate is the last day (inclusive); stored as the next day (exclusive)")
     if not col.raw("billingperiodstartdate"):

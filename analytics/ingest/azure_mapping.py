@@ -190,6 +190,7 @@ def _service_and_resource(col: Columns, resource_type: str) -> dict[str, str]:
     found = "st.key IS NOT NULL"
     fallback = col.text("metercategory", "consumedservice", "servicename")
     location, resource_id = col.text("resourcelocation"), col.text("resourceid", "instanceid", "instancename")
+    tags = col.text("tags")
     return {
         "ServiceName": f"coalesce(CASE WHEN {found} THEN st.ServiceName ELSE sc.ServiceName END, {fallback}, 'Azure')",
         "ServiceCategory": f"coalesce(CASE WHEN {found} THEN st.ServiceCategory ELSE sc.ServiceCategory END, 'Other')",
@@ -203,5 +204,7 @@ def _service_and_resource(col: Columns, resource_type: str) -> dict[str, str]:
         "ResourceType": resource_type,
         "SkuId": col.text("productid"),
         "SkuMeter": col.text("metername"),
-        "Tags": col.text("tags"),
+        # Azure writes the JSON object without its outer braces; FOCUS Tags is the whole object.
+        "Tags": f"CASE WHEN trim({tags}) LIKE '{{%' THEN {tags} "
+        f"WHEN trim({tags}) <> '' THEN '{{' || {tags} || '}}' END",
     }

@@ -75,7 +75,11 @@ def _mapping(cols: Columns, joins: gcp_lookups.Joins) -> str:
         f"WHEN {cost_type} IS NULL OR {cost_type} = 'regular' THEN 'Usage' "
         f"ELSE {t('cost_type')} END"
     )
+    # Google prices in US dollars; `currency_conversion_rate` is USD -> billing currency (1 for USD).
+    rate = f"try_cast(trim({t('currency_conversion_rate')}) AS DECIMAL(38,12))"
     fields = {
+        "PricingCurrency": f"CASE WHEN {rate} > 0 THEN 'USD' ELSE {t('currency')} END",
+        "PricingCurrencyEffectiveCost": f"({cost} + {joins.credits}) / coalesce(nullif({rate}, 0), 1)",
         "BilledCost": f"{cost} + {joins.credits}",
         "EffectiveCost": f"{cost} + {joins.credits}",
         "ContractedCost": t("cost"),
