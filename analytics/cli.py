@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
 from analytics.queries import PERIOD, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
-from analytics.sources import list_sources
+from analytics.sources import CENT, list_sources
 from analytics.store import StoreError, connect, default_db_path
 
 
@@ -238,18 +239,24 @@ def _print_frame(frame: pd.DataFrame, output: str, label: str) -> None:
     if output == "json":
         print(json.dumps(records, indent=2, ensure_ascii=False))
     elif output == "csv":
-        frame.assign(cost=frame["cost"].round(2)).to_csv(sys.stdout, index=False)
+        frame.assign(cost=frame["cost"].map(to_cent)).to_csv(sys.stdout, index=False)
     else:
-        shown = frame.assign(cost=frame["cost"].map(lambda v: f"{v:,.2f}")).fillna("(not set)")
+        shown = frame.assign(cost=frame["cost"].map(lambda v: f"{to_cent(v):,.2f}")).fillna("(not set)")
         print(f"# {label}")
         print(shown.to_string(index=False))
+
+
+def to_cent(value: float) -> float:
+    """Half-up to the cent, as an invoice rounds; through the shortest decimal text of the float, so
+    an amount stored as 1.005 is 1.01 and not the 1.00 that its binary neighbour would give."""
+    return float(Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP))
 
 
 def _json_record(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in record.items():
         if key == "cost":
-            out[key] = round(float(value), 2)
+            out[key] = to_cent(value)
         elif key == PERIOD:
             out[key] = value.isoformat()
         else:

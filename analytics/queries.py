@@ -102,6 +102,8 @@ class _Sql:
         if filters.end is not None:
             self._date_bound("<", filters.end + dt.timedelta(days=1))
         for dimension, values in filters.where:
+            if not values:
+                continue  # no value chosen: the dimension does not narrow the view
             known = [v for v in values if v is not None]
             marks = ", ".join("?" for _ in known)
             if is_tag(dimension):

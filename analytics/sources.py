@@ -34,7 +34,7 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
         """
         SELECT s.x_SourceId AS id, s.x_SourceFile AS source, s.x_SourceFormat AS format,
                s.x_IngestedAt AS ingested_at, s.Report AS report, r.BillingCurrency AS currency,
-               sum(r.BilledCost) AS billed, sum(r.LineItems) AS rows,
+               CAST(sum(r.BilledCost) AS VARCHAR) AS billed, sum(r.LineItems) AS rows,
                list(DISTINCT strftime(r.BillingPeriodStart, '%Y-%m')) AS periods,
                list(DISTINCT r.ProviderName) AS providers
         FROM sources s JOIN daily_costs r USING (x_SourceId)

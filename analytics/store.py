@@ -116,6 +116,8 @@ def connect(
         raise StoreError(f"{db}: cannot open the database ({_first_line(exc)})") from exc
     except duckdb.Error as exc:
         raise StoreError(f"{db}: not a FinOps Lens database ({_first_line(exc)})") from exc
+    # FOCUS times are UTC; a timestamp written without an offset must not be read in the host's zone.
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     if not read_only:
         con.execute(DDL)
     return con

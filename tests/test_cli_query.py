@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.focus_rows import row, write_csv
 from tests.realdata import FOCUS_SAMPLE, csv_sum
 from tests.test_bad_input import run_cli
 
@@ -94,3 +95,12 @@ def test_bad_query_arguments_get_one_line_and_a_non_zero_exit(db: Path, args: li
 def test_a_database_that_does_not_exist_is_named(tmp_path: Path) -> None:
     result = run_cli("query", "--db", str(tmp_path / "none.duckdb"))
     assert result.returncode != 0 and "none.duckdb: no database here yet" in result.stderr
+
+
+def test_a_half_cent_rounds_up_in_query_output(tmp_path: Path) -> None:
+    db = tmp_path / "half.duckdb"
+    assert (
+        run_cli("ingest", str(write_csv(tmp_path / "h.csv", [row(BilledCost="1.005")])), "--db", str(db)).returncode
+        == 0
+    )
+    assert query_json(db, "--metric", "billed") == [{"cost": 1.01}]

@@ -6,7 +6,10 @@ import csv
 import datetime as dt
 import gzip
 import json
+import os
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -255,3 +258,40 @@ def test_a_gzip_file_named_csv_is_read_by_its_bytes(con: duckdb.DuckDBPyConnecti
     disguised.write_bytes(gzip.compress(plain.read_bytes()))
     [report] = ingest_paths(con, [str(disguised)])
     assert report.rows_loaded == 1
+
+
+def test_times_without_an_offset_are_utc_whatever_the_host_time_zone(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "late.csv", [row(ChargePeriodStart="2026-05-31 23:00:00", ChargePeriodEnd="2026-06-01")]
+    )
+    db = tmp_path / "tz.duckdb"
+    env = {**os.environ, "TZ": "America/New_York"}
+    command = [sys.executable, "-m", "analytics", "ingest", str(path), "--db", str(db)]
+    subprocess.run(command, cwd=Path(__file__).resolve().parents[1], env=env, check=True, capture_output=True)
+    con = connect(db)
+    assert con.execute("SELECT ChargePeriodStart, BillingPeriodStart FROM line_items").fetchone() == (
+        dt.datetime(2026, 5, 31, 23),
+        dt.datetime(2026, 5, 1),
+    )
+    assert con.execute("SELECT ChargeDay FROM daily_costs").fetchone() == (dt.date(2026, 5, 31),)
+    con.close()
+
+
+def test_a_file_that_fails_inside_the_load_leaves_no_tag_sets_behind(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("analytics.ingest.load.build_rollup", broken)
+    path = write_csv(tmp_path / "tagged.csv", [row(Tags={"team": "payments"})])
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_paths(con, [str(path)])
+    for table in ("tag_sets", "line_items", "sources", "daily_costs"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_source_totals_round_half_cents_up_exactly(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest_paths(con, [str(write_csv(tmp_path / "half.csv", [row(BilledCost="1.005"), row(BilledCost="1.67")]))])
+    [entry] = list_sources(DuckDBEngine(con))
+    assert entry["totals"] == {"USD": 2.68}

@@ -251,3 +251,14 @@ def test_numbered_report_files_loaded_one_call_at_a_time_add_up(con: duckdb.Duck
     assert report.replaced == [f"the earlier copy {second}"]
     assert con.execute("SELECT count(*) FROM line_items").fetchone() == (4,)
     assert con.execute("SELECT count(*) FROM sources").fetchone() == (2,)
+
+
+def test_the_same_report_name_from_another_tenancy_adds_rather_than_replaces(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = report_rows()
+    for tenancy in ("a", "b"):
+        (tmp_path / tenancy).mkdir()
+        other = [{**r, "cost/subscriptionId": f"{SUBSCRIPTION}-{tenancy}"} for r in rows]
+        ingest_paths(con, [str(write_report(tmp_path / tenancy / "reports_cost-csv_0000000030000001.csv", other))])
+    assert con.execute("SELECT count(*) FROM line_items").fetchone() == (2 * len(rows),)

@@ -102,8 +102,14 @@ def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def db_key() -> str:
-    """Identifies the database in cache keys."""
-    return str(store.default_db_path())
+    """Identifies the database and what is loaded in it, in cache keys: a query that started before
+    a write and finished after `changed()` cannot be served again once the data moved on."""
+    cur = engine().con.cursor()
+    try:
+        version = cur.execute("SELECT count(*), max(x_SourceId), max(x_IngestedAt) FROM sources").fetchone()
+    finally:
+        cur.close()
+    return f"{store.default_db_path()}@{version}"
 
 
 def engine() -> DuckDBEngine:

@@ -44,35 +44,37 @@ def store_rows(
     if combined:
         combine(con, staged, report, batch)
         present = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
-    tag_map = _tag_map(con, staged, report) if "Tags" in present else None
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with transaction(con):
+        tag_map = _tag_map(con, staged, report) if "Tags" in present else None
         if report.format != SAMPLE_FORMAT and is_sample(con):
             delete_sample(con)
             report.fix("removed the sample company: your own data replaces it")
         source_id = _next_source_id(con)
         if incremental:
-            _replace_same_file(con, batch, report)
+            _replace_same_file(con, staged, batch, report)
         else:
             _replace_earlier_deliveries(con, staged, batch, report, combined)
         con.execute(
             "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [source_id, report.file, report.format, file_hash, now, batch, report.rows_read, None],
         )
-        if tag_map is not None:
-            con.register("_tag_map", tag_map)
         select = ", ".join(
             f'CAST(s."{c}" AS {t})' if c in present else f"CAST(NULL AS {t})" for c, t in FOCUS_COLUMNS.items()
         )
         tag_id = "m.x_TagSetId" if tag_map is not None else "NULL"
         join = 'LEFT JOIN _tag_map m ON m.raw = s."Tags"' if tag_map is not None else ""
         label = f"coalesce(s.{LABEL}, ?)" if combined else "?"
-        con.execute(
-            f"INSERT INTO line_items SELECT {select}, ?, ?, {label}, ?, {tag_id} FROM {staged} s {join}",
-            [source_id, report.file, report.format, now],
-        )
         if tag_map is not None:
-            con.unregister("_tag_map")
+            con.register("_tag_map", tag_map)
+        try:
+            con.execute(
+                f"INSERT INTO line_items SELECT {select}, ?, ?, {label}, ?, {tag_id} FROM {staged} s {join}",
+                [source_id, report.file, report.format, now],
+            )
+        finally:
+            if tag_map is not None:
+                con.unregister("_tag_map")
         build_rollup(con, source_id)
         row = con.execute("SELECT count(*) FROM line_items WHERE x_SourceId = ?", [source_id]).fetchone()
         report.rows_loaded = int(row[0]) if row else 0
@@ -138,16 +140,23 @@ def _replace_earlier_deliveries(
     con.execute("DROP TABLE _delivery")
 
 
-def _replace_same_file(con: duckdb.DuckDBPyConnection, batch: str, report: IngestReport) -> None:
+def _replace_same_file(con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport) -> None:
+    # Report names repeat across tenancies and folders (and uploads land in temp folders), so a
+    # file replaces an earlier one of the same name only for the same provider and billing account.
     earlier = (
-        "SELECT x_SourceId FROM sources WHERE x_IngestBatch <> ? AND parse_filename(x_SourceFile) = parse_filename(?)"
+        "SELECT s.x_SourceId FROM sources s WHERE s.x_IngestBatch <> ? "
+        "AND parse_filename(s.x_SourceFile) = parse_filename(?) AND EXISTS ("
+        "SELECT 1 FROM line_items l JOIN (SELECT DISTINCT ProviderName, BillingAccountId FROM "
+        f"{staged}) k USING (ProviderName, BillingAccountId) WHERE l.x_SourceId = s.x_SourceId)"
     )
-    params = [batch, report.file]
-    replaced = con.execute(f"SELECT DISTINCT x_SourceFile FROM sources WHERE x_SourceId IN ({earlier})", params)
-    report.replaced = [f"the earlier copy {file}" for (file,) in replaced.fetchall()]
-    for table in ("line_items", "daily_costs"):
-        con.execute(f"DELETE FROM {table} WHERE x_SourceId IN ({earlier})", params)
-    con.execute(f"DELETE FROM sources WHERE x_SourceId IN ({earlier})", params)
+    found = con.execute(
+        f"SELECT x_SourceId, x_SourceFile FROM sources WHERE x_SourceId IN ({earlier})", [batch, report.file]
+    )
+    earlier_sources = found.fetchall()
+    report.replaced = [f"the earlier copy {file}" for _, file in earlier_sources]
+    for table in ("line_items", "daily_costs", "sources"):
+        for source_id, _ in earlier_sources:
+            con.execute(f"DELETE FROM {table} WHERE x_SourceId = ?", [source_id])
 
 
 def build_rollup(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
