@@ -405,3 +405,22 @@ def test_a_bad_usage_date_names_the_row(con: duckdb.DuckDBPyConnection, tmp_path
     rows[6]["lineItem/UsageStartDate"] = "sometime"
     with pytest.raises(IngestError, match="row 7, ChargePeriodStart: 'sometime' is not a date/time"):
         ingest_paths(con, [str(write(tmp_path / "bad-date.csv", rows))])
+
+
+def test_an_earlier_delivery_kept_beside_the_current_one_is_not_loaded(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    period = tmp_path / "20231101-20231201"
+    for assembly in ("old-assembly", "new-assembly"):
+        (period / assembly).mkdir(parents=True)
+        shutil.copy(CUR, period / assembly / "cur-00001.csv")
+    with (period / "old-assembly" / "cur-00001.csv").open("a") as older:
+        older.write("\n")  # other bytes than the current delivery, as an earlier one would have
+    manifest(period, ["reports/cur/20231101-20231201/new-assembly/cur-00001.csv"])
+    reports = ingest_paths(con, [str(period)])
+    assert sorted((Path(r.file).parent.name, r.status) for r in reports) == [
+        ("new-assembly", "loaded"),
+        ("old-assembly", "skipped"),
+    ]
+    expected = cents(csv_sum(CUR, "lineItem/UnblendedCost", by="lineItem/CurrencyCode"))
+    assert loaded(con, "SELECT BillingCurrency, sum(BilledCost) FROM line_items GROUP BY 1") == expected

@@ -14,7 +14,7 @@ import duckdb
 from analytics.ingest import aws_manifest, focus
 from analytics.ingest.aws_columns import Columns, quote_ident, snake_names
 from analytics.ingest.aws_mapping import EFFECTIVE_NEEDS, LINE_ITEM_TYPES, NUMERIC, focus_columns
-from analytics.ingest.report import IngestError, IngestReport
+from analytics.ingest.report import IngestError, IngestReport, SkipFile
 
 MAPPED = "_aws"  # the file mapped onto FOCUS names, values still as the file has them
 _REQUIRED = (
@@ -54,6 +54,8 @@ def _normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport,
     described = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall()]
     columns = Columns.of(described, snake)
     exprs = focus_columns(columns)
+    if not snake and (current := aws_manifest.superseded_by(path, report)) is not None:
+        raise SkipFile(f"an earlier delivery of its month: {current.name} lists the current one's files")
     manifest = None if snake else aws_manifest.find(path, report)
     if manifest is not None:
         _use_manifest(con, columns, manifest, exprs, report)

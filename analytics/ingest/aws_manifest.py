@@ -37,6 +37,23 @@ def find(data_file: Path, report: IngestReport) -> Manifest | None:
     return None
 
 
+def superseded_by(data_file: Path, report: IngestReport) -> Path | None:
+    """The period's manifest, when it lists the current delivery's files and this is not one of them.
+    AWS keeps every earlier delivery of a month in its own assembly folder beside the current one;
+    loading them all would count the month several times."""
+    period_folder = data_file.parent.parent
+    for path in sorted(period_folder.glob("*-Manifest.json")):
+        content = _read(path, report)
+        listed = content.get("reportKeys") if content else None
+        keys = [str(key) for key in listed] if isinstance(listed, list) else []
+        # Only a manifest whose keys point into assembly folders of this very period folder.
+        assemblies = [key for key in keys if key.split("/")[-3:-2] == [period_folder.name]]
+        mine = f"{period_folder.name}/{data_file.parent.name}/{data_file.name}"
+        if assemblies and not any(key.endswith(mine) for key in assemblies):
+            return path
+    return None
+
+
 def _read(path: Path, report: IngestReport) -> dict[str, object] | None:
     try:
         content = json.loads(path.read_text(encoding="utf-8-sig"))

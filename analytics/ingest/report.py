@@ -10,13 +10,17 @@ class IngestError(Exception):
     """A file that cannot be loaded; the message names the file and the problem in one line."""
 
 
+class SkipFile(Exception):
+    """A readable file that must not be loaded (the message says why), e.g. a superseded delivery."""
+
+
 @dataclass
 class IngestReport:
     file: str
     format: str
     rows_read: int = 0
     rows_loaded: int = 0
-    status: str = "loaded"  # loaded | unchanged | rejected
+    status: str = "loaded"  # loaded | unchanged | skipped | rejected
     error: str | None = None  # why a rejected file was refused, in one line naming it
     fixes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -42,6 +46,8 @@ class IngestReport:
     def summary(self) -> str:
         if self.status == "unchanged":
             return f"{self.file}: already loaded, unchanged ({self.rows_read:,} rows)"
+        if self.status == "skipped":
+            return f"{self.file}: not loaded, {self.error}"
         text = f"{self.file}: {self.rows_loaded:,} of {self.rows_read:,} rows loaded as {self.format}"
         if self.skipped:
             text += "; skipped " + ", ".join(f"{n:,} ({reason})" for reason, n in self.skipped.items())

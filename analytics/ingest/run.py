@@ -11,7 +11,7 @@ import duckdb
 from analytics.ingest import files, focus
 from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
-from analytics.ingest.report import IngestError, IngestReport
+from analytics.ingest.report import IngestError, IngestReport, SkipFile
 
 _STAGED = "_staged"
 
@@ -59,6 +59,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str
         report.format = source_format.name
         source_format.normalise(con, path, report, _STAGED)
         store_rows(con, _STAGED, report, digest, batch, source_format.incremental)
+    except SkipFile as exc:
+        report.status, report.error = "skipped", str(exc)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGED}")
         con.execute(f"DROP TABLE IF EXISTS {focus.RAW}")
