@@ -4,8 +4,8 @@ Two measures: "new view" changes to a group-by not asked for before in this proc
 cached option lists stay warm, as they are for a user); "all caches cold" clears every Streamlit data
 cache before the change, so the rerun runs every query of the page.
 
-    python bench/bench_explore.py --rows 10000000        # the 10M-row database
-    python bench/bench_explore.py --rows 300000          # about the default sample
+    python -m bench.bench_explore --rows 10000000        # the 10M-row database
+    python -m bench.bench_explore --rows 300000          # about the default sample
 """
 
 from __future__ import annotations

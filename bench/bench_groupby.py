@@ -1,7 +1,7 @@
 """The Explore group-by done three ways on the same N line items: FinOps Lens's query on the
 daily rollup, the same SQL on the raw line items, and a plain pandas implementation (the baseline).
 
-    python bench/bench_groupby.py --rows 10000000
+    python -m bench.bench_groupby --rows 10000000
 """
 
 from __future__ import annotations

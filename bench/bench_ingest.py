@@ -1,20 +1,16 @@
 """Ingest of a FOCUS Parquet file of N line items into an empty database: wall time and peak memory.
 
-python bench/bench_ingest.py --rows 10000000
+python -m bench.bench_ingest --rows 10000000
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
-import sys
-import time
 
 import duckdb
 
 from analytics.schema import FOCUS_COLUMNS
-from bench.common import OUT, PROJECT, sample_db
+from bench.common import OUT, sample_db, timed_ingest
 
 
 def focus_parquet(rows: int) -> str:
@@ -32,17 +28,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args()
-    source = focus_parquet(args.rows)
     target = OUT / f"ingest-{args.rows}.duckdb"
-    target.unlink(missing_ok=True)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "analytics", "ingest", source, "--db", str(target)], cwd=PROJECT, check=True)
-    seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    con = duckdb.connect(str(target), read_only=True)
-    loaded = con.execute("SELECT count(*) FROM line_items").fetchone()[0]  # type: ignore[index]
-    rollup = con.execute("SELECT count(*) FROM daily_costs").fetchone()[0]  # type: ignore[index]
-    print(f"ingest {loaded:,} rows (rollup {rollup:,} rows): {seconds:.1f} s, peak RSS {peak_mb:,.0f} MB")
+    print(f"ingest FOCUS Parquet {timed_ingest(focus_parquet(args.rows), target)}")
 
 
 if __name__ == "__main__":

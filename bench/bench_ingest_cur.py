@@ -13,15 +13,11 @@ import csv
 import gzip
 import io
 import re
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import duckdb
-
-from bench.common import OUT, PROJECT
+from bench.common import OUT, PROJECT, timed_ingest
 
 SAMPLE = PROJECT.parent / "shared" / "realdata" / "aws-cur" / "cur-legacy-anonymous.csv"
 _MONTH = re.compile(r"(20\d\d)-(\d\d)-")
@@ -73,22 +69,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    source = make_cur(args.rows)
     target = OUT / f"ingest-cur-{args.rows}.duckdb"
-    target.unlink(missing_ok=True)
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "analytics", "ingest", str(source), "--db", str(target)]
-    subprocess.run(command, cwd=PROJECT, check=True)
-    seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    con = duckdb.connect(str(target), read_only=True)
-    loaded, billed = con.execute("SELECT count(*), sum(BilledCost) FROM line_items").fetchone()  # type: ignore[misc]
-    rollup = con.execute("SELECT count(*) FROM daily_costs").fetchone()[0]  # type: ignore[index]
-    con.close()
-    print(
-        f"ingest AWS CUR {loaded:,} rows (rollup {rollup:,} rows, Σ BilledCost {billed:,.2f}): "
-        f"{seconds:.1f} s, peak RSS {peak_mb:,.0f} MB"
-    )
+    print(f"ingest AWS CUR {timed_ingest(make_cur(args.rows), target)}")
 
 
 if __name__ == "__main__":

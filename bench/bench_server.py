@@ -2,7 +2,7 @@
 N-row sample, the Explore page opened in Chromium with several group-bys and date ranges, then the
 server's current and peak RSS read from /proc.
 
-    python bench/bench_server.py --rows 10000000
+    python -m bench.bench_server --rows 10000000
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import duckdb
 
 PROJECT = Path(__file__).resolve().parents[1]
 OUT = PROJECT / "bench" / "out"
@@ -38,3 +41,22 @@ def peak_rss_mb(pid: int | str = "self") -> float:
 
 def env_with_db(db: Path) -> dict[str, str]:
     return {**os.environ, "FINOPS_DB": str(db)}
+
+
+def timed_ingest(source: Path | str, target: Path) -> str:
+    """`python -m analytics ingest source` into a new database `target`, in a child process: its wall
+    time, peak RSS, and what it loaded, as one line."""
+    target.unlink(missing_ok=True)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "analytics", "ingest", str(source), "--db", str(target)]
+    subprocess.run(command, cwd=PROJECT, check=True)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    con = duckdb.connect(str(target), read_only=True)
+    loaded, billed = con.execute("SELECT count(*), sum(BilledCost) FROM line_items").fetchone()  # type: ignore[misc]
+    rollup = con.execute("SELECT count(*) FROM daily_costs").fetchone()[0]  # type: ignore[index]
+    con.close()
+    return (
+        f"{loaded:,} rows (rollup {rollup:,} rows, Σ BilledCost {billed:,.2f}): "
+        f"{seconds:.1f} s, peak RSS {peak_mb:,.0f} MB"
+    )

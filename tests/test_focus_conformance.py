@@ -59,6 +59,24 @@ def _criteria(*features: str) -> str:
     return ",".join(f"{feature}_SUPPORTED" for feature in features)
 
 
+# Both Azure EA datasets carry the same features (an EA export, with or without its amortized twin).
+AZURE_EA_CRITERIA = _criteria(
+    "ACCOUNT_NAMING",
+    "AVAILABILITY_ZONE",
+    "BILLING_BASED_ON_PROVISIONED_RESOURCES",
+    "COMMITMENT_DISCOUNT",
+    "MULTIPLE_BILLING_ACCOUNT_TYPES",
+    "MULTIPLE_PRICING_CATEGORIES",
+    "NEGOTIATED_PRICING",
+    "PUBLIC_PRICE_LIST",
+    "REGION",
+    "RESOURCE_TYPE_ASSIGNMENT",
+    "SUB_ACCOUNT",
+    "TAGGING",
+    "UNIT_PRICING",
+    "USAGE_MEASUREMENT",
+)
+
 # Each real provider export, loaded through the real ingest (files given together are one
 # dataset), with the features its source format carries (docs/formats/conformance.md says why).
 REAL_EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -81,41 +99,11 @@ REAL_EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "ea-actual-anonymous-cad.csv": (
         ("azure/ea-actual-anonymous-cad.csv",),
-        _criteria(
-            "ACCOUNT_NAMING",
-            "AVAILABILITY_ZONE",
-            "BILLING_BASED_ON_PROVISIONED_RESOURCES",
-            "COMMITMENT_DISCOUNT",
-            "MULTIPLE_BILLING_ACCOUNT_TYPES",
-            "MULTIPLE_PRICING_CATEGORIES",
-            "NEGOTIATED_PRICING",
-            "PUBLIC_PRICE_LIST",
-            "REGION",
-            "RESOURCE_TYPE_ASSIGNMENT",
-            "SUB_ACCOUNT",
-            "TAGGING",
-            "UNIT_PRICING",
-            "USAGE_MEASUREMENT",
-        ),
+        AZURE_EA_CRITERIA,
     ),
     "ea-actual+amortized-small.csv": (
         ("azure/ea-actual-small.csv", "azure/ea-amortized-small.csv"),
-        _criteria(
-            "ACCOUNT_NAMING",
-            "AVAILABILITY_ZONE",
-            "BILLING_BASED_ON_PROVISIONED_RESOURCES",
-            "COMMITMENT_DISCOUNT",
-            "MULTIPLE_BILLING_ACCOUNT_TYPES",
-            "MULTIPLE_PRICING_CATEGORIES",
-            "NEGOTIATED_PRICING",
-            "PUBLIC_PRICE_LIST",
-            "REGION",
-            "RESOURCE_TYPE_ASSIGNMENT",
-            "SUB_ACCOUNT",
-            "TAGGING",
-            "UNIT_PRICING",
-            "USAGE_MEASUREMENT",
-        ),
+        AZURE_EA_CRITERIA,
     ),
     "billing-export-resource-2022-08.csv": (
         ("gcp/billing-export-resource-2022-08.csv",),
