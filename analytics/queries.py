@@ -171,11 +171,13 @@ def spend(
     if period is not None:
         keys.append(f"{period} AS {PERIOD}")
     sql.restrict(filters)
-    amount = f'CAST(r."{metric.value}" AS DOUBLE)'
+    amount = f'r."{metric.value}"'
     select = ", ".join([*keys, "r.BillingCurrency AS _currency"])
+    # Sums stay DECIMAL (exact to the stored precision); the factor is 1 within a currency and is
+    # cut to 9 decimals for conversions, far below a cent on any realistic total.
     query = f"""
         SELECT {select},
-               sum({amount} * fx.factor) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
+               sum({amount} * CAST(fx.factor AS DECIMAL(18, 9))) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
                sum({amount}) FILTER (WHERE fx.factor IS NULL) AS _unconverted,
                count(*) FILTER (WHERE fx.factor IS NULL) AS _unconverted_rows
         {sql.from_where()}
