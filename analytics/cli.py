@@ -24,7 +24,7 @@ from analytics.ingest.run import ingest_paths
 from analytics.queries import PERIOD, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
 from analytics.sources import CENT, list_sources
-from analytics.store import StoreError, connect, default_db_path
+from analytics.store import StoreError, connect, default_db_path, first_line
 
 
 class UsageError(ValueError):
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except duckdb.Error as exc:
-        print(f"error: database: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        print(f"error: database: {first_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -113,9 +113,9 @@ def connect(
             raise StoreError(
                 f"{db}: the database is open in another process (is the app running? stop it, then retry)"
             ) from exc
-        raise StoreError(f"{db}: cannot open the database ({_first_line(exc)})") from exc
+        raise StoreError(f"{db}: cannot open the database ({first_line(exc)})") from exc
     except duckdb.Error as exc:
-        raise StoreError(f"{db}: not a FinOps Lens database ({_first_line(exc)})") from exc
+        raise StoreError(f"{db}: not a FinOps Lens database ({first_line(exc)})") from exc
     # FOCUS times are UTC; a timestamp written without an offset must not be read in the host's zone.
     con.execute("SET GLOBAL TimeZone = 'UTC'")
     if not read_only:
@@ -123,7 +123,8 @@ def connect(
     return con
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB's run to several), for one-line errors."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 

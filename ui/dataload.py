@@ -13,7 +13,7 @@ import streamlit as st
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError
 from analytics.sources import SourceNotFound, remove_source
-from analytics.store import SAMPLE_FORMAT
+from analytics.store import SAMPLE_FORMAT, first_line
 from ui import data, datapage, loading
 from ui.loading import Outcome
 from ui.text import inline_code
@@ -143,7 +143,7 @@ def _confirm(source_id: int, label: str) -> None:
         with data.writer() as cur:
             remove_source(cur, source_id)
     except (SourceNotFound, duckdb.Error) as exc:
-        st.session_state[_REMOVED] = ("error", str(exc).strip().splitlines()[0])
+        st.session_state[_REMOVED] = ("error", first_line(exc))
     else:
         st.session_state[_REMOVED] = ("ok", label)
     data.changed()

@@ -17,6 +17,7 @@ import duckdb
 from analytics.ingest import files
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.ingest.run import ingest_file
+from analytics.store import first_line
 
 UPLOAD_TYPES = ["csv", "gz", "parquet", "json", "jsonl"]
 UPLOAD_PREFIX = "finops-upload-"
@@ -97,9 +98,9 @@ def load_files(
         except IngestError as exc:
             outcome.error = str(exc)
         except duckdb.Error as exc:
-            outcome.error = f"{path}: the file could not be read ({_first_line(exc)})"
+            outcome.error = f"{path}: the file could not be read ({first_line(exc)})"
         except (OSError, ValueError) as exc:
-            outcome.error = f"{path}: {_first_line(exc)}"
+            outcome.error = f"{path}: {first_line(exc)}"
         else:
             outcome.source_id = _source_of(con, path, batch, outcome.report)
         outcomes.append(outcome)
@@ -121,8 +122,3 @@ def _source_of(con: duckdb.DuckDBPyConnection, path: Path, batch: str, report: I
         )
     row = con.execute(sql, params).fetchone()
     return None if row is None or row[0] is None else int(row[0])
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

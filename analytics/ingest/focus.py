@@ -13,6 +13,7 @@ import duckdb
 from analytics.ingest import jsonl
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.schema import ENUMS, FOCUS_COLUMNS, MONEY, QUANTITY, REQUIRED_COLUMNS, TIME
+from analytics.store import first_line
 
 # Names from the 1.0-preview and earlier drafts that real files still carry.
 ALIASES = {
@@ -114,7 +115,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: Inge
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS {source}", [str(path)])
     except duckdb.Error as exc:
-        message = str(exc).strip().splitlines()[0]
+        message = first_line(exc)
         if "unicode" in message.lower() or "utf" in message.lower():
             raise IngestError(f"{path}: not UTF-8 text; re-export the file as UTF-8 ({message})") from exc
         raise IngestError(f"{path}: not a readable {kind.upper()} file ({message})") from exc
@@ -132,7 +133,7 @@ def _check_header(con: duckdb.DuckDBPyConnection, path: Path, compression: str, 
             f"SELECT Delimiter FROM sniff_csv(?, compression = '{compression}', null_padding = true)", [str(path)]
         ).fetchone()
     except duckdb.Error as exc:
-        raise IngestError(f"{path}: not a readable CSV file ({str(exc).strip().splitlines()[0]})") from exc
+        raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)})") from exc
     delimiter = str(found[0]) if found else ","
     if delimiter not in _DELIMITERS:
         raise IngestError(f"{path}: not a readable CSV file (no comma, semicolon, tab or pipe between its fields)")

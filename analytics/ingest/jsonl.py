@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.ingest.report import IngestError
+from analytics.store import first_line
 
 
 def read(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
@@ -24,7 +25,7 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
     except duckdb.Error as exc:
         # DuckDB's own line number is off by one when a line is cut inside a string, so the first
         # bad line is found again with Python's parser (only on this failure path).
-        message = _first_bad_line(path) or str(exc).strip().splitlines()[0].removeprefix("Invalid Input Error: ")
+        message = _first_bad_line(path) or first_line(exc).removeprefix("Invalid Input Error: ")
         raise IngestError(f"{path}: not readable newline-delimited JSON ({message})") from exc
     try:
         selects = ["_row"]
