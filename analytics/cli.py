@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
+from analytics.cli_common import COMMON, Handler, UsageError, db_path, parse_date, to_cent
 from analytics.engine import DuckDBEngine
 from analytics.export import ExportError, check_request, export_focus
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
@@ -23,26 +23,12 @@ from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
 from analytics.queries import PERIOD, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
-from analytics.sources import CENT, list_sources
-from analytics.store import StoreError, connect, default_db_path, first_line
-
-
-class UsageError(ValueError):
-    """Bad arguments, reported in one line."""
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+from analytics.sources import list_sources
+from analytics.store import StoreError, connect, first_line
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db", type=Path, default=None, help="database file (default $FINOPS_DB or data/finops.duckdb)"
-    )
+    common = COMMON
     parser = argparse.ArgumentParser(prog="python -m analytics", description="FinOps Lens command line")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -50,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--rows", type=int, default=None, help="approximate number of line items")
     sample.add_argument("--months", type=int, default=13, help="full months before the current one")
     sample.add_argument("--seed", type=int, default=42)
-    sample.add_argument("--as-of", type=_date, default=None, help="the 'today' of the sample (default today, UTC)")
+    sample.add_argument("--as-of", type=parse_date, default=None, help="the 'today' of the sample (default today, UTC)")
 
     ingest = commands.add_parser("ingest", parents=[common], help="load cost export files")
     ingest.add_argument("paths", nargs="+", help="files, globs or folders (CSV, CSV.gz, Parquet)")
@@ -66,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         "--where", action="append", default=[], metavar="DIM=VALUE", help="repeatable; an empty VALUE means not set"
     )
     query.add_argument("--metric", default="effective", help="effective|billed|list|contracted")
-    query.add_argument("--from", dest="start", type=_date, default=None, help="first UTC day, inclusive")
-    query.add_argument("--to", dest="end", type=_date, default=None, help="last UTC day, inclusive")
+    query.add_argument("--from", dest="start", type=parse_date, default=None, help="first UTC day, inclusive")
+    query.add_argument("--to", dest="end", type=parse_date, default=None, help="last UTC day, inclusive")
     query.add_argument("--grain", choices=[g.value for g in Grain], default="none")
     query.add_argument("--currency", default="USD", help="reporting currency (must be in the FX table)")
     query.add_argument("--fx", type=Path, default=DEFAULT_FX_PATH, help="exchange-rate CSV")
@@ -75,20 +61,29 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-focus", parents=[common], help="write the line items as FOCUS 1.2 Parquet")
     export.add_argument("--out", type=Path, required=True, help="FILE.parquet")
-    export.add_argument("--from", dest="start", type=_date, default=None, help="first UTC day, inclusive")
-    export.add_argument("--to", dest="end", type=_date, default=None, help="last UTC day, inclusive")
+    export.add_argument("--from", dest="start", type=parse_date, default=None, help="first UTC day, inclusive")
+    export.add_argument("--to", dest="end", type=parse_date, default=None, help="last UTC day, inclusive")
     return parser
 
 
+# Commands that live beside their analytics: each module's `add_commands(commands, common)` adds
+# its subparsers and returns their handlers.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+    parser = _parser()
+    handlers: dict[str, Handler] = {
         "sample": _sample,
         "ingest": _ingest,
         "sources": _sources,
         "query": _query,
         "export-focus": _export_focus,
     }
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in COMMAND_MODULES:
+        handlers.update(importlib.import_module(name).add_commands(commands, COMMON))
+    args = parser.parse_args(argv)
     try:
         return handlers[args.command](args)
     except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError) as exc:
@@ -99,14 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db is not None else default_db_path()
-
-
 def _sample(args: argparse.Namespace) -> int:
     from analytics.sample import DEFAULT_ROWS, build_sample
 
-    con = connect(_db(args))
+    con = connect(db_path(args))
     try:
         with _progress_bar(total=100, unit="%") as bar:
 
@@ -124,13 +115,13 @@ def _sample(args: argparse.Namespace) -> int:
         con.close()
     print(
         f"sample built: {summary.rows:,} line items, {summary.months} months to {summary.as_of}, "
-        f"seed {summary.seed}, {summary.seconds:.1f} s -> {_db(args)}"
+        f"seed {summary.seed}, {summary.seconds:.1f} s -> {db_path(args)}"
     )
     return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    con = connect(_db(args))
+    con = connect(db_path(args))
     try:
         with _progress_bar(total=None, unit="file") as bar:
 
@@ -164,7 +155,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _sources(args: argparse.Namespace) -> int:
-    con = connect(_db(args), read_only=True)
+    con = connect(db_path(args), read_only=True)
     try:
         entries = list_sources(DuckDBEngine(con))
     finally:
@@ -205,7 +196,7 @@ def _query(args: argparse.Namespace) -> int:
     fx = load_fx(args.fx)
     if args.currency not in fx.currencies():
         raise UsageError(f"--currency {args.currency}: no rates in {args.fx}; known: {', '.join(fx.currencies())}")
-    con = connect(_db(args), read_only=True)
+    con = connect(db_path(args), read_only=True)
     try:
         result = spend(DuckDBEngine(con), fx, filters, group_by, metric, Grain(args.grain), args.currency)
     finally:
@@ -225,7 +216,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def _export_focus(args: argparse.Namespace) -> int:
     check_request(Path(args.out), args.start, args.end)
-    con = connect(_db(args), read_only=True)
+    con = connect(db_path(args), read_only=True)
     try:
         summary = export_focus(con, Path(args.out), args.start, args.end)
     finally:
@@ -244,12 +235,6 @@ def _print_frame(frame: pd.DataFrame, output: str, label: str) -> None:
         shown = frame.assign(cost=frame["cost"].map(lambda v: f"{to_cent(v):,.2f}")).fillna("(not set)")
         print(f"# {label}")
         print(shown.to_string(index=False))
-
-
-def to_cent(value: float) -> float:
-    """Half-up to the cent, as an invoice rounds; through the shortest decimal text of the float, so
-    an amount stored as 1.005 is 1.01 and not the 1.00 that its binary neighbour would give."""
-    return float(Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP))
 
 
 def _json_record(record: dict[str, Any]) -> dict[str, Any]:
