@@ -11,10 +11,23 @@ st.set_page_config(page_title="FinOps Lens", page_icon=":material/query_stats:",
 data.engine()  # on a first start this builds the sample, with progress, before any page draws
 page = st.navigation(
     {
-        "Explore": [st.Page("app_pages/explore.py", title="Explore", icon=":material/insights:", default=True)],
+        "Overview": [st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)],
+        "Explore": [
+            st.Page("app_pages/explore.py", title="Explore", icon=":material/insights:"),
+            st.Page("app_pages/allocation.py", title="Allocation", icon=":material/account_tree:"),
+        ],
+        "Watch": [
+            st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+            st.Page("app_pages/anomalies.py", title="Anomalies", icon=":material/warning:"),
+        ],
+        "Optimise": [
+            st.Page("app_pages/rightsizing.py", title="Rightsizing", icon=":material/compress:"),
+            st.Page("app_pages/commitments.py", title="Commitments", icon=":material/handshake:"),
+        ],
         "Data": [st.Page("app_pages/data.py", title="Data", icon=":material/database:")],
     }
 )
 data.sample_banner()
+data.rules_banner()
 filters.sidebar()
 page.run()

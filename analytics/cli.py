@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
+from analytics.allocation.cli import RULES_HELP, open_allocated
+from analytics.allocation.rules import RulesError
 from analytics.cli_common import COMMON, Handler, UsageError, db_path, parse_date, to_cent
 from analytics.engine import DuckDBEngine
 from analytics.export import ExportError, check_request, export_focus
@@ -21,7 +23,7 @@ from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from analytics.queries import PERIOD, UnknownDimension, spend
+from analytics.queries import COST, PERIOD, SHARED, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
 from analytics.sources import list_sources
 from analytics.store import StoreError, connect, first_line
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--currency", default="USD", help="reporting currency (must be in the FX table)")
     query.add_argument("--fx", type=Path, default=DEFAULT_FX_PATH, help="exchange-rate CSV")
     query.add_argument("--format", dest="output", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
 
     export = commands.add_parser("export-focus", parents=[common], help="write the line items as FOCUS 1.2 Parquet")
     export.add_argument("--out", type=Path, required=True, help="FILE.parquet")
@@ -68,7 +71,13 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands that live beside their analytics: each module's `add_commands(commands, common)` adds
 # its subparsers and returns their handlers.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "analytics.allocation.cli",
+    "analytics.forecast.cli",
+    "analytics.anomalies.cli",
+    "analytics.rightsizing.cli",
+    "analytics.commitments.cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return handlers[args.command](args)
-    except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError) as exc:
+    except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError, RulesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except duckdb.Error as exc:
@@ -196,7 +205,7 @@ def _query(args: argparse.Namespace) -> int:
     fx = load_fx(args.fx)
     if args.currency not in fx.currencies():
         raise UsageError(f"--currency {args.currency}: no rates in {args.fx}; known: {', '.join(fx.currencies())}")
-    con = connect(db_path(args), read_only=True)
+    con = open_allocated(db_path(args), args.rules)
     try:
         result = spend(DuckDBEngine(con), fx, filters, group_by, metric, Grain(args.grain), args.currency)
     finally:
@@ -208,6 +217,8 @@ def _query(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     frame = result.frame
+    if not frame[SHARED].any():
+        frame = frame.drop(columns=SHARED)  # no shared-cost pools touch these rows
     if PERIOD in frame:
         frame = frame.sort_values([PERIOD, "cost"], ascending=[True, False], ignore_index=True)
     _print_frame(frame, args.output, f"{metric.value} in {args.currency}")
@@ -226,13 +237,15 @@ def _export_focus(args: argparse.Namespace) -> int:
 
 
 def _print_frame(frame: pd.DataFrame, output: str, label: str) -> None:
-    records = [_json_record({str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
     if output == "json":
+        records = [_json_record({str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
         print(json.dumps(records, indent=2, ensure_ascii=False))
-    elif output == "csv":
-        frame.assign(cost=frame["cost"].map(to_cent)).to_csv(sys.stdout, index=False)
+        return
+    money = [c for c in (COST, SHARED) if c in frame]
+    if output == "csv":
+        frame.assign(**{c: frame[c].map(to_cent) for c in money}).to_csv(sys.stdout, index=False)
     else:
-        shown = frame.assign(cost=frame["cost"].map(lambda v: f"{to_cent(v):,.2f}")).fillna("(not set)")
+        shown = frame.assign(**{c: frame[c].map(lambda v: f"{to_cent(v):,.2f}") for c in money}).fillna("(not set)")
         print(f"# {label}")
         print(shown.to_string(index=False))
 
@@ -240,7 +253,7 @@ def _print_frame(frame: pd.DataFrame, output: str, label: str) -> None:
 def _json_record(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in record.items():
-        if key == "cost":
+        if key in (COST, SHARED):
             out[key] = to_cent(value)
         elif key == PERIOD:
             out[key] = value.isoformat()

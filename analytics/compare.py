@@ -10,6 +10,7 @@ import pandas as pd
 from analytics.schema import is_tag
 
 COST = "cost"
+SHARED = "shared"
 OTHER = "Other"
 UNTAGGED = "(untagged)"
 NOT_SET = "(not set)"
@@ -51,7 +52,7 @@ def top_n(frame: pd.DataFrame, column: str, n: int, cost: str = COST) -> pd.Data
     keep = set(order(frame, column, cost)[: max(n, 0)])
     out = frame.copy()
     out[column] = out[column].where(out[column].isin(keep), OTHER)
-    keys = [c for c in out.columns if c != cost]
+    keys = [c for c in out.columns if c not in (cost, SHARED)]
     return out.groupby(keys, dropna=False, sort=False)[cost].sum().reset_index()
 
 
@@ -69,7 +70,8 @@ def fill_periods(frame: pd.DataFrame, periods: Sequence[object], column: str, pe
 
 def ranking_table(current: pd.DataFrame, previous: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """One row per group of `keys`: `total` now, `share` of the grand total, `previous` total over
-    the period of the same length before, `change` and `change_pct` (NaN when nothing before).
+    the period of the same length before, `change` and `change_pct` (NaN when nothing before), and,
+    when shared-cost pools were split onto these groups, `shared`: the part of `total` they received.
     Groups that only had spend before are kept, with a total of 0. Largest total first."""
     keys = list(keys)
     now = current.groupby(keys, dropna=False)[COST].sum().rename("total")
@@ -82,7 +84,12 @@ def ranking_table(current: pd.DataFrame, previous: pd.DataFrame, keys: Sequence[
     base = table["previous"].abs()
     table["change_pct"] = (table["change"] / base).where(base > 0)
     table = table.sort_values(["total", *keys], ascending=[False, *([True] * len(keys))], kind="stable")
-    return table[[*keys, *RANKING_COLUMNS]].reset_index(drop=True)
+    columns = [*keys, *RANKING_COLUMNS]
+    if SHARED in current and current[SHARED].any():
+        received = current.groupby(keys, dropna=False)[SHARED].sum().rename(SHARED).reset_index()
+        table = table.merge(received, on=keys, how="left").fillna({SHARED: 0.0})
+        columns.insert(len(keys) + 1, SHARED)
+    return table[columns].reset_index(drop=True)
 
 
 def totals(frame: pd.DataFrame) -> float:

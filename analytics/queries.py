@@ -1,5 +1,6 @@
 """Spend slicing: sums of one cost metric by any dimensions and time grain, converted to the
-reporting currency, read from the daily rollup (or from the line items for detail dimensions)."""
+reporting currency. Reads the data after allocation (normalised tags, `alloc:` dimensions, shared
+costs; see analytics.allocation.apply): the daily rollup, or the line items for detail dimensions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.allocation.apply import SHARED_POOL
+from analytics.allocation.rules import is_alloc
 from analytics.engine import Engine
 from analytics.fx import FxTable
 from analytics.schema import (
@@ -24,6 +27,7 @@ from analytics.schema import (
 
 PERIOD = "period"
 COST = "cost"
+SHARED = "shared"  # of `cost`, what arrived from shared-cost pools
 
 
 class UnknownDimension(ValueError):
@@ -32,7 +36,8 @@ class UnknownDimension(ValueError):
 
 @dataclass(frozen=True)
 class SpendResult:
-    """`frame`: one row per group (and period), `cost` in the reporting currency.
+    """`frame`: one row per group (and period), `cost` in the reporting currency and `shared`, the
+    part of it split from shared-cost pools.
     `unconverted`: per billing currency, what was left out because no FX rate covers it.
     `rates`: the rates used, per currency and rate date."""
 
@@ -46,26 +51,46 @@ class SpendResult:
 def tag_keys(engine: Engine) -> list[str]:
     """Tag keys present in the data, most used first."""
     frame = engine.query(
-        "SELECT t.TagKey, sum(abs(r.EffectiveCost)) AS spend FROM tag_sets t "
-        "JOIN daily_costs r ON r.x_TagSetId = t.x_TagSetId GROUP BY t.TagKey ORDER BY spend DESC, t.TagKey"
+        "SELECT t.TagKey, sum(abs(r.EffectiveCost)) AS spend FROM alloc_tags t "
+        "JOIN alloc_costs r ON r.x_TagSetId = t.x_TagSetId GROUP BY t.TagKey ORDER BY spend DESC, t.TagKey"
     )
     return [str(k) for k in frame["TagKey"]]
 
 
+def virtual_dimensions(engine: Engine) -> list[str]:
+    """The `alloc:` dimensions of the applied rules, then `alloc:shared_pool`."""
+    frame = engine.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'alloc_costs' "
+        "AND starts_with(column_name, 'alloc:') ORDER BY column_name = ?, ordinal_position",
+        [SHARED_POOL],
+    )
+    return [str(c) for c in frame["column_name"]]
+
+
 def dimensions(engine: Engine) -> list[str]:
-    """Every dimension a user may group or filter by: FOCUS columns, then `tag:<key>`."""
-    return [*COLUMN_DIMENSIONS, *(f"tag:{k}" for k in tag_keys(engine))]
+    """Every dimension a user may group or filter by: FOCUS columns, `alloc:<name>`, `tag:<key>`."""
+    return [*COLUMN_DIMENSIONS, *virtual_dimensions(engine), *(f"tag:{k}" for k in tag_keys(engine))]
 
 
 def check_dimension(engine: Engine, dimension: str) -> str:
     if dimension in COLUMN_DIMENSIONS:
         return dimension
     if is_tag(dimension):
-        row = engine.query("SELECT count(*) AS n FROM tag_sets WHERE TagKey = ?", [tag_key(dimension)])
+        row = engine.query("SELECT count(*) AS n FROM alloc_tags WHERE TagKey = ?", [tag_key(dimension)])
         if int(row["n"].iloc[0]):
             return dimension
         raise UnknownDimension(f"no tag key {tag_key(dimension)!r} in the data")
-    raise UnknownDimension(f"unknown dimension {dimension!r}; use a FOCUS column such as ServiceName or tag:<key>")
+    if is_alloc(dimension):
+        if dimension in virtual_dimensions(engine):
+            return dimension
+        raise UnknownDimension(f"no virtual dimension {dimension!r} in the allocation rules")
+    raise UnknownDimension(
+        f"unknown dimension {dimension!r}; use a FOCUS column such as ServiceName, tag:<key> or alloc:<name>"
+    )
+
+
+def _needs_detail(dimensions: Sequence[str]) -> bool:
+    return any(d not in ROLLUP_DIMENSIONS and not is_tag(d) and not is_alloc(d) for d in dimensions)
 
 
 def data_span(engine: Engine) -> tuple[dt.date, dt.date] | None:
@@ -81,7 +106,7 @@ class _Sql:
 
     def __init__(self, detail: bool) -> None:
         self.detail = detail
-        self.table = "line_items" if detail else "daily_costs"
+        self.table = "alloc_line_items" if detail else "alloc_costs"
         self.day = "CAST(r.ChargePeriodStart AS DATE)" if detail else "r.ChargeDay"
         self.joins: list[str] = []
         self.join_params: list[object] = []
@@ -92,7 +117,7 @@ class _Sql:
         if not is_tag(dimension):
             return f'r."{dimension}"'
         alias = f"t{len(self.joins)}"
-        self.joins.append(f"LEFT JOIN tag_sets {alias} ON {alias}.x_TagSetId = r.x_TagSetId AND {alias}.TagKey = ?")
+        self.joins.append(f"LEFT JOIN alloc_tags {alias} ON {alias}.x_TagSetId = r.x_TagSetId AND {alias}.TagKey = ?")
         self.join_params.append(tag_key(dimension))
         return f"{alias}.TagValue"
 
@@ -107,10 +132,10 @@ class _Sql:
             known = [v for v in values if v is not None]
             marks = ", ".join("?" for _ in known)
             if is_tag(dimension):
-                tagged = "r.x_TagSetId IN (SELECT x_TagSetId FROM tag_sets WHERE TagKey = ? AND TagValue IN ({}))"
+                tagged = "r.x_TagSetId IN (SELECT x_TagSetId FROM alloc_tags WHERE TagKey = ? AND TagValue IN ({}))"
                 untagged = (
                     "(r.x_TagSetId IS NULL OR r.x_TagSetId NOT IN "
-                    "(SELECT x_TagSetId FROM tag_sets WHERE TagKey = ? AND TagValue IS NOT NULL))"
+                    "(SELECT x_TagSetId FROM alloc_tags WHERE TagKey = ? AND TagValue IS NOT NULL))"
                 )
                 parts, params = [], []
                 if known:
@@ -164,8 +189,7 @@ def spend(
         check_dimension(engine, dimension)
     if len(set(group_by)) != len(group_by):
         raise UnknownDimension("the same dimension twice in group-by")
-    detail = any(d not in ROLLUP_DIMENSIONS and not is_tag(d) for d in (*group_by, *filters.dimensions))
-    sql = _Sql(detail)
+    sql = _Sql(_needs_detail([*group_by, *filters.dimensions]))
     keys = [f'{sql.dimension(d)} AS "{d}"' for d in group_by]
     period = _period(grain, sql.day)
     if period is not None:
@@ -178,6 +202,8 @@ def spend(
     query = f"""
         SELECT {select},
                sum({amount} * CAST(fx.factor AS DECIMAL(18, 9))) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
+               sum({amount} * CAST(fx.factor AS DECIMAL(18, 9))) FILTER (WHERE fx.factor IS NOT NULL AND r.x_Shared)
+                   AS {SHARED},
                sum({amount}) FILTER (WHERE fx.factor IS NULL) AS _unconverted,
                count(*) FILTER (WHERE fx.factor IS NULL) AS _unconverted_rows
         {sql.from_where()}
@@ -203,11 +229,10 @@ def _factors(fx: FxTable, currency: str, span: tuple[dt.date, dt.date] | None) -
 
 
 def _combine_currencies(raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    converted = raw[raw[COST].notna()]
+    converted = raw[raw[COST].notna()].assign(**{SHARED: lambda f: f[SHARED].fillna(0)})
     if not names:
-        total = float(converted[COST].sum()) if len(converted) else 0.0
-        return pd.DataFrame({COST: [total]})
-    frame = converted.groupby(names, dropna=False)[COST].sum().reset_index()
+        return pd.DataFrame({COST: [float(converted[COST].sum())], SHARED: [float(converted[SHARED].sum())]})
+    frame = converted.groupby(names, dropna=False)[[COST, SHARED]].sum().reset_index()
     if PERIOD in frame:
         frame[PERIOD] = pd.to_datetime(frame[PERIOD]).dt.date
     for name in names:
@@ -234,8 +259,7 @@ def dimension_values(
 ) -> list[str | None]:
     """Values of one dimension, largest absolute EffectiveCost first; None stands for not set."""
     check_dimension(engine, dimension)
-    detail = dimension not in ROLLUP_DIMENSIONS and not is_tag(dimension)
-    sql = _Sql(detail)
+    sql = _Sql(_needs_detail([dimension]))
     expr = sql.dimension(dimension)
     sql.restrict(filters)
     where = " AND ".join(sql.where) or "TRUE"

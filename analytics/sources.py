@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from analytics.allocation.refresh import refresh
 from analytics.engine import Engine
 from analytics.store import SAMPLE_FORMAT, delete_sample, set_meta, transaction
 
@@ -89,6 +90,7 @@ def remove_source(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:
         left = con.execute("SELECT count(*) FROM sources").fetchone()
         if left is not None and left[0] == 0:
             set_meta(con, EMPTIED_KEY, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    refresh(con)
     return files
 
 

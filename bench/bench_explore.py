@@ -32,6 +32,7 @@ def main() -> None:
     os.environ["FINOPS_DB"] = str(sample_db(args.rows))
     at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=300)
     at.query_params["period"] = args.period
+    at.switch_page("app_pages/explore.py")  # the landing page is the Overview
     started = time.perf_counter()
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -36,9 +36,12 @@ def app_db(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return sample_db
 
 
-def new_app(query: dict[str, str | list[str]] | None = None) -> AppTest:
-    """The app, not yet run, optionally opened from a link with `query` parameters."""
+def new_app(query: dict[str, str | list[str]] | None = None, page: str | None = "app_pages/explore.py") -> AppTest:
+    """The app, not yet run, optionally opened from a link with `query` parameters, at `page`
+    (Explore unless told: most app tests are Explore's; None opens the landing page, the Overview)."""
     at = AppTest.from_file(str(APP), default_timeout=60)
+    if page is not None:
+        at.switch_page(page)
     for name, value in (query or {}).items():
         at.query_params[name] = value
     return at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 
 from analytics.engine import DuckDBEngine
 from analytics.store import connect
+
+# Tests that check the data as loaded (raw tag keys and values) run without allocation rules; the
+# allocation tests name their rules, and one checks the shipped data/allocation.yaml.
+NO_RULES = Path(__file__).parent / "data" / "no-rules.yaml"
+os.environ["FINOPS_RULES"] = str(NO_RULES)
 
 
 @pytest.fixture

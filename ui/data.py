@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics import queries, sources, store
+from analytics.allocation.refresh import Status, refresh
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, FxError, FxTable, load_fx
 from analytics.queries import SpendResult
@@ -97,6 +98,7 @@ def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
             with writer() as cur:
                 if _needs_sample(cur):
                     _build_sample(path, cur)
+                _allocate(cur)
             _prepared.add(key)
     return con
 
@@ -136,8 +138,32 @@ def writer() -> Iterator[duckdb.DuckDBPyConnection]:
             cur.close()
 
 
+_allocation: dict[str, Status] = {}
+
+
+def _allocate(cur: duckdb.DuckDBPyConnection) -> Status:
+    """Re-apply the allocation rules if they or the data changed (the caller holds the write lock)."""
+    with st.spinner("Applying the allocation rules"):
+        status = refresh(cur)
+    _allocation[str(store.default_db_path())] = status
+    return status
+
+
+def allocation() -> Status:
+    """The rules in force, and why the rules file could not be used, if it could not."""
+    engine()
+    status = _allocation.get(str(store.default_db_path()))
+    if status is None:
+        with writer() as cur:
+            status = _allocate(cur)
+    return status
+
+
 def changed() -> None:
-    """After a write: every page, in every session, reads the new data on its next run."""
+    """After a write: the allocation follows the data (or the rules), and every page, in every
+    session, reads the new data on its next run."""
+    with writer() as cur:
+        _allocate(cur)
     st.cache_data.clear()
 
 
@@ -261,4 +287,15 @@ def sample_banner() -> None:
             "costs, load your exports on the **Data** page (or, with the app stopped, "
             "`python -m analytics ingest PATH`): they replace the sample.",
             icon=":material/science:",
+        )
+
+
+def rules_banner() -> None:
+    """Says, on every page, when the allocation rules file cannot be used."""
+    status = allocation()
+    if status.error:
+        st.error(
+            f"The allocation rules cannot be applied: {status.error}. The rules applied before stay in force; "
+            "fix the file or edit the rules on the Allocation page.",
+            icon=":material/error:",
         )

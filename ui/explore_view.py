@@ -41,7 +41,7 @@ def figures(choice: Choice, view: View) -> Figures:
     if choice.group_by2:
         now = data.spend(filters, choice.keys, choice.metric, Grain.NONE, view.currency).frame
     else:
-        now = series.frame.groupby(choice.group_by, dropna=False)["cost"].sum().reset_index()
+        now = series.frame.groupby(choice.group_by, dropna=False)[["cost", "shared"]].sum().reset_index()
     previous = filters.shifted_back()
     before = (
         data.spend(previous, choice.keys, choice.metric, Grain.NONE, view.currency).frame
@@ -109,6 +109,8 @@ def table_for_display(choice: Choice, table: pd.DataFrame, currency: str) -> tup
     """The ranking table as shown and downloaded: money to the cent under headers that name the
     currency, shares and changes in percent (no "-0.00" for a change that rounds to nothing)."""
     money = {"total": f"Total ({currency})", "previous": f"Previous ({currency})", "change": f"Change ({currency})"}
+    if "shared" in table:  # shared costs stay visible as such, never hidden inside direct spend
+        money["shared"] = f"Of which shared ({currency})"
     shown = table.rename(columns={**money, "share": "Share %", "change_pct": "Change %"})
     for name in money.values():
         shown[name] = shown[name].round(2) + 0.0

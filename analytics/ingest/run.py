@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.allocation.refresh import refresh
 from analytics.ingest import files, focus
 from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
@@ -32,15 +33,19 @@ def ingest_paths(
         raise IngestError(f"no CSV, CSV.gz, Parquet or JSON-lines files found in {' '.join(patterns)}")
     batch = uuid.uuid4().hex
     reports = []
-    for index, path in enumerate(paths):
-        if progress:
-            progress(index, len(paths), str(path))
-        try:
-            reports.append(ingest_file(con, path, batch, fmt))
-        except IngestError as exc:
-            if not keep_going:
-                raise
-            reports.append(IngestReport(file=str(path), format=fmt, status="rejected", error=str(exc)))
+    try:
+        for index, path in enumerate(paths):
+            if progress:
+                progress(index, len(paths), str(path))
+            try:
+                reports.append(ingest_file(con, path, batch, fmt))
+            except IngestError as exc:
+                if not keep_going:
+                    raise
+                reports.append(IngestReport(file=str(path), format=fmt, status="rejected", error=str(exc)))
+    finally:
+        if any(r.status == "loaded" for r in reports):
+            refresh(con)  # what did load is allocated like the rest, even when a later file failed
     if progress:
         progress(len(paths), len(paths), "done")
     return reports

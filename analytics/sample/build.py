@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from analytics.allocation.refresh import refresh
 from analytics.sample.company import DEFAULT_ROWS, PROVIDER_INDEX, PROVIDERS
 from analytics.sample.load import load_chunk, register_plan, unregister_plan
 from analytics.sample.plan import Plan, make_plan
@@ -115,6 +116,8 @@ def build_sample(
         con.execute(f"SET checkpoint_threshold = '{threshold}'")
     say(0.92, "budgets, business metrics and metadata")
     _finish(con, plan, anomaly_extra, loaded)
+    say(0.96, "applying the allocation rules")
+    refresh(con)
     seconds = time.perf_counter() - began
     say(1.0, f"sample ready: {loaded:,} line items in {seconds:.1f} s")
     return SampleSummary(rows=loaded, months=months, as_of=as_of, seed=seed, seconds=seconds)

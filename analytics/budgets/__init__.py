@@ -1,0 +1,6 @@
+"""Budgets per owner and month (data/budgets.csv and the `budgets` table) and how spend tracks them."""
+
+from analytics.budgets.file import BudgetError, default_path, parse, read_table, save, sync
+from analytics.budgets.status import budget_status
+
+__all__ = ["BudgetError", "budget_status", "default_path", "parse", "read_table", "save", "sync"]

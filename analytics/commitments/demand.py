@@ -1,0 +1,153 @@
+"""Hourly on-demand-equivalent (ODE) demand of commitment-eligible usage per discount family
+(algorithms.md §0.2), split into what each existing commitment covers and what ran on demand.
+
+A discount family is provider | region | instance series | operating system (from SkuPriceDetails,
+FOCUS's InstanceSeries / OperatingSystem; the SkuId when those are missing). Eligible rows are Usage
+at Standard or Committed pricing, never spot, purchases or unused commitment, of compute instance
+SKUs, or of any SKU that a commitment has covered (the empirical fallback of §0.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.commitments.money import converted, fx_frame, fx_join, ode
+from analytics.engine import Engine
+from analytics.fx import FxTable
+
+LOOKBACKS = (7, 30, 60)
+ON_DEMAND = ""  # the commitment id of usage no commitment covered
+COMPUTE_SERVICES = ("Amazon Elastic Compute Cloud", "Amazon EC2", "Virtual Machines", "Compute Engine")
+
+_DETAIL = "json_extract_string(r.SkuPriceDetails, '$.{}')"
+_FAMILY = (
+    f"concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), "
+    f"COALESCE({_DETAIL.format('InstanceSeries')}, {_DETAIL.format('InstanceType')}, r.SkuId, r.ServiceName), "
+    f"COALESCE({_DETAIL.format('OperatingSystem')}, ''))"
+)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """ODE per hour and family over [start, end): `covered[k]` what existing commitment
+    `commitments[k]` covered, `on_demand` the rest. Money in `currency`."""
+
+    start: dt.datetime
+    end: dt.datetime
+    families: tuple[str, ...]
+    providers: tuple[str, ...]  # per family
+    commitments: tuple[str, ...]
+    on_demand: np.ndarray  # [H, F]
+    covered: np.ndarray  # [K, H, F]
+    covered_effective: np.ndarray  # [K, F] what that coverage cost (amortised), over the window
+    daily_share: float  # share of the ODE that came in rows longer than an hour (spread evenly)
+    currency: str
+
+    @property
+    def hours(self) -> int:
+        return int(self.on_demand.shape[0])
+
+    @property
+    def total(self) -> np.ndarray:
+        """E: all eligible usage, covered or not, [H, F]."""
+        return self.on_demand + self.covered.sum(axis=0)
+
+    @property
+    def is_hourly(self) -> bool:
+        return self.daily_share < 0.01
+
+    def families_of(self, provider_match: tuple[str, ...]) -> np.ndarray:
+        return np.array([p.strip().lower() in provider_match for p in self.providers], dtype=bool)
+
+
+def _window(engine: Engine, lookback_days: int) -> tuple[dt.datetime, dt.datetime] | None:
+    """The lookback ends with the last hour of eligible usage in the data."""
+    frame = engine.query(
+        "SELECT max(ChargePeriodStart) AS last FROM line_items "
+        "WHERE ChargeCategory = 'Usage' AND PricingCategory IN ('Standard', 'Committed')"
+    )
+    if frame.empty or pd.isna(frame["last"].iloc[0]):
+        return None
+    end = pd.Timestamp(frame["last"].iloc[0]).floor("h").to_pydatetime() + dt.timedelta(hours=1)
+    return end - dt.timedelta(days=lookback_days), end
+
+
+def load_demand(
+    engine: Engine, lookback_days: int = 30, fx: FxTable | None = None, currency: str = "USD"
+) -> Demand | None:
+    """The hourly demand over the last `lookback_days`; None when there is no usage at all."""
+    if lookback_days < 1:
+        raise ValueError(f"lookback of {lookback_days} days: must be at least 1")
+    window = _window(engine, lookback_days)
+    if window is None:
+        return None
+    start, end = window
+    services = ", ".join("?" for _ in COMPUTE_SERVICES)
+    sql = f"""
+        WITH committed_skus AS (
+            SELECT DISTINCT ProviderName, SkuId FROM line_items
+            WHERE ChargeCategory = 'Usage' AND PricingCategory = 'Committed'
+              AND COALESCE(CommitmentDiscountStatus, 'Used') = 'Used' AND SkuId IS NOT NULL
+        )
+        SELECT date_trunc('hour', r.ChargePeriodStart) AS hour,
+               greatest(1, date_diff('hour', r.ChargePeriodStart, r.ChargePeriodEnd)) AS span,
+               {_FAMILY} AS family, r.ProviderName AS provider,
+               CASE WHEN r.PricingCategory = 'Committed' THEN COALESCE(r.CommitmentDiscountId, '?') ELSE '' END AS cid,
+               sum({converted(ode())}) AS ode,
+               sum({converted("r.EffectiveCost")}) AS effective
+        FROM line_items r {fx_join("CAST(r.ChargePeriodStart AS DATE)")}
+        WHERE r.ChargePeriodStart >= ? AND r.ChargePeriodStart < ?
+          AND r.ChargeCategory = 'Usage' AND r.PricingCategory IN ('Standard', 'Committed')
+          AND COALESCE(r.CommitmentDiscountStatus, 'Used') <> 'Unused'
+          AND ((r.ServiceName IN ({services}) AND {_DETAIL.format("InstanceType")} IS NOT NULL)
+               OR (r.ProviderName, r.SkuId) IN (SELECT (ProviderName, SkuId) FROM committed_skus))
+        GROUP BY ALL
+        HAVING sum({converted(ode())}) IS NOT NULL
+    """
+    frames = {"fx": fx_frame(fx, currency, start.date(), end.date())}
+    raw = engine.query(sql, [start, end, *COMPUTE_SERVICES], frames=frames)
+    return _arrays(raw, start, end, currency)
+
+
+def _arrays(raw: pd.DataFrame, start: dt.datetime, end: dt.datetime, currency: str) -> Demand | None:
+    if raw.empty:
+        return None
+    hours = int((end - start).total_seconds() // 3600)
+    families = tuple(sorted(raw["family"].unique()))
+    providers = tuple(raw.groupby("family")["provider"].first().reindex(families))
+    commitments = tuple(sorted(c for c in raw["cid"].unique() if c != ON_DEMAND))
+    f_index = {f: i for i, f in enumerate(families)}
+    k_index = {c: i + 1 for i, c in enumerate(commitments)}  # slot 0 is on demand
+    ode_values = raw["ode"].astype(float).to_numpy()
+    span = raw["span"].astype(int).to_numpy()
+    first = ((pd.to_datetime(raw["hour"]) - pd.Timestamp(start)) // pd.Timedelta(hours=1)).astype(int).to_numpy()
+    slot = raw["cid"].map(lambda c: k_index.get(c, 0)).to_numpy()
+    fam = raw["family"].map(f_index).to_numpy()
+    # A row longer than an hour (a daily export) is spread evenly over its hours: intra-day troughs
+    # are lost, which is why the page warns that the optimum is then overestimated (§0.2).
+    reps = np.clip(span, 1, None)
+    hour = np.repeat(first, reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
+    amount = np.repeat(ode_values / reps, reps)
+    keep = (hour >= 0) & (hour < hours)
+    grid = np.zeros((len(commitments) + 1, hours, len(families)))
+    np.add.at(grid, (np.repeat(slot, reps)[keep], hour[keep], np.repeat(fam, reps)[keep]), amount[keep])
+    covered_effective = np.zeros((len(commitments), len(families)))
+    used = slot > 0
+    np.add.at(covered_effective, (slot[used] - 1, fam[used]), raw["effective"].astype(float).to_numpy()[used])
+    total = float(ode_values.sum())
+    return Demand(
+        start=start,
+        end=end,
+        families=families,
+        providers=providers,
+        commitments=commitments,
+        on_demand=grid[0],
+        covered=grid[1:],
+        covered_effective=covered_effective,
+        daily_share=float(ode_values[span > 1].sum()) / total if total > 0 else 0.0,
+        currency=currency,
+    )

@@ -1,0 +1,111 @@
+"""Forecast: daily spend ahead with its 80% interval, month and quarter totals, how well the model
+did on the past (it scores itself), and budgets per owner."""
+
+import pandas as pd
+import streamlit as st
+
+from analytics.charts import money_text
+from analytics.forecast.charts import backtest_chart, forecast_chart
+from ui import filters
+from ui import forecast as fc
+from ui.text import inline_code
+
+st.title("Forecast", anchor=False)
+view = filters.current()
+if view is None:
+    st.info("No cost data is loaded yet. See the Data page for how to load your exports.")
+    st.stop()
+currency = view.currency
+result = fc.forecast_for(view.filters, currency)
+scope = "; ".join(
+    f"{inline_code(d)} = {', '.join(inline_code('(not set)' if v is None else v) for v in vs)}"
+    for d, vs in view.filters.where
+)
+st.caption(
+    f"Effective cost (amortised) in {currency}, without purchases, tax and credits, for "
+    f"{scope or 'everything'} (the sidebar's filters; its dates do not apply: the model "
+    "learns from all history). Days are UTC."
+)
+if isinstance(result, str):
+    st.info(f"Nothing to forecast: {result}. Clear some filters in the sidebar.")
+    st.stop()
+if result.note:
+    st.warning(result.note, icon=":material/info:")
+
+left, middle, right = st.columns(3)
+with left:
+    fc.period_metric(f"Month end ({result.month_end.end:%d %b})", result.month_end, currency)
+with middle:
+    fc.period_metric(f"Quarter end ({result.quarter_end.end:%d %b})", result.quarter_end, currency)
+with right:
+    excluded = result.excluded_to_date(result.month_end.start)
+    st.metric("Purchases, tax and credits this month", money_text(sum(excluded.values()), currency), border=True)
+    st.caption(", ".join(f"{k} {money_text(v, currency)}" for k, v in sorted(excluded.items())) or "None so far")
+st.altair_chart(forecast_chart(result), width="stretch", theme=None)
+st.caption(
+    f"Black: actual. Blue dashes: median forecast; band: 80% interval. Month and quarter intervals: "
+    f"{result.month_end.method}; {result.quarter_end.method}."
+)
+
+st.subheader("How good is this forecast?", anchor=False)
+scores = result.backtest
+if scores.wape is None or scores.naive_wape is None or scores.coverage_80 is None:
+    st.info("Not enough history to backtest yet: a backtest needs at least two months.")
+else:
+    a, b, c, d = st.columns(4)
+    a.metric("WAPE (model)", f"{scores.wape:.1%}", help="Σ|actual − forecast| / Σ actual on held-out days")
+    b.metric("WAPE (naive same weekday)", f"{scores.naive_wape:.1%}", help="Each day repeats the last same weekday")
+    c.metric("80% interval covered", f"{scores.coverage_80:.0%}", help="Share of held-out days inside the interval")
+    d.metric("MAPE", "–" if scores.mape is None else f"{scores.mape:.1%}")
+    verdict = "beats" if scores.wape < scores.naive_wape else "does not beat"
+    st.caption(
+        f"Rolling-origin backtest: {scores.folds} folds of 30 days, each forecast from the days before it. "
+        f"The model {verdict} the naive baseline."
+    )
+    variance, mark = fc.accuracy(result)
+    if variance is not None:
+        st.write(
+            f"Month totals forecast on each month's 1st, last {len(result.months)} months: mean variance "
+            f"**{variance:.1%}** — {mark} (community sample goals: crawl < 20%, walk < 10%, run < 5%)."
+        )
+        st.dataframe(
+            fc.months_table(result),
+            hide_index=True,
+            column_config={
+                "Forecast on the 1st": st.column_config.NumberColumn(format="%.2f"),
+                "Actual": st.column_config.NumberColumn(format="%.2f"),
+                "Variance": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+    with st.expander("Held-out days of the backtest"):
+        st.altair_chart(backtest_chart(result), width="stretch", theme=None)
+
+st.subheader("Budgets", anchor=False)
+problem = fc.sync_budgets()
+if problem:
+    st.error(f"{fc.budgets_path().name} cannot be used: {problem}", icon=":material/error:")
+status = fc.budget_status(currency)
+if status.empty:
+    st.info("No budget for this month. Add rows below (owner dimension such as tag:team, owner, month, amount).")
+else:
+    shown = status.assign(month=pd.to_datetime(status["month"]).dt.strftime("%b %Y"))
+    money = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(
+        shown[["owner_dimension", "owner", "month", "budget", "actual", "projected", "projected_vs_budget", "status"]],
+        hide_index=True,
+        column_config={
+            "budget": money,
+            "actual": money,
+            "projected": st.column_config.NumberColumn("projected month end", format="%.2f"),
+            "projected_vs_budget": st.column_config.NumberColumn("projected / budget", format="percent"),
+        },
+    )
+    st.caption(f"All in {currency}; actual is all effective cost so far, projected adds the forecast median.")
+with st.expander(f"Edit budgets ({fc.budgets_path().name})"):
+    edited = st.data_editor(fc.budget_table(), num_rows="dynamic", key="forecast_budgets", hide_index=True)
+    if st.button("Save budgets", key="forecast_save_budgets", icon=":material/save:"):
+        error = fc.save_budgets(edited)
+        if error:
+            st.error(error, icon=":material/error:")
+        else:
+            st.success(f"Saved to {fc.budgets_path()}.")

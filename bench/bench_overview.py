@@ -1,0 +1,70 @@
+"""Server-side run of the Overview page (the landing page) through AppTest, on a copy of the sample
+database (the app opens its database read-write, and bench/out is shared).
+
+Three measures: the first run of a fresh process (sample check, allocation state, every cache
+empty); a rerun with the caches warm (a user coming back within the hour); and reruns after clearing
+every Streamlit data cache, which recompute everything the page shows: spend queries, the forecast
+with its backtests, anomaly detection and the root causes of the open anomalies.
+
+    python -m bench.bench_overview --rows 300000        # the default sample
+    python -m bench.bench_overview --rows 10000000      # the 10M-row database
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from bench.common import PROJECT, peak_rss_mb, sample_db
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--page", default=None, help="another page to time the same way, e.g. app_pages/forecast.py")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-overview-"))
+    try:
+        db = work / "finops.duckdb"
+        shutil.copy(sample_db(args.rows), db)
+        os.environ["FINOPS_DB"] = str(db)
+        os.environ["FINOPS_BUDGETS"] = str(work / "budgets.csv")  # none: the sample's budgets table is used
+        run(args.page, args.rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(page: str | None, rounds: int) -> None:
+    at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
+    if page is not None:
+        at.switch_page(page)
+    started = time.perf_counter()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    print(f"first run (fresh process, every cache empty): {time.perf_counter() - started:.2f} s")
+    warm, cold = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - started)
+        st.cache_data.clear()
+        started = time.perf_counter()
+        at.run()
+        cold.append(time.perf_counter() - started)
+        assert not at.exception, [e.value for e in at.exception]
+    print(f"rerun, caches warm: median {statistics.median(warm):.3f} s, max {max(warm):.3f} s over {rounds}")
+    print(f"rerun, data caches cleared: median {statistics.median(cold):.3f} s, max {max(cold):.3f} s over {rounds}")
+    print(f"process peak RSS {peak_rss_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

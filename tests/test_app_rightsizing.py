@@ -1,0 +1,77 @@
+"""The Rightsizing page through AppTest, on the session's sample company."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from tests.app_fixtures import new_app
+
+PAGE = "app_pages/rightsizing.py"
+
+
+def open_page(query: dict[str, str] | None = None):
+    at = new_app(query)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_page_shows_savings_recommendations_and_idle_resources(app_db):
+    at = open_page()
+    assert metric(at, "Monthly savings").startswith("$")
+    assert any(s.value.startswith("Idle: stop or terminate") for s in at.subheader)
+    assert len(at.dataframe) >= 2
+    assert at.get("download_button")
+
+
+def test_a_lower_percentile_and_no_headroom_never_save_less(app_db):
+    at = open_page()
+    before = at.session_state["rightsizing_headroom"]
+    assert before == 20
+    total = metric(at, "Monthly savings")
+    at.slider(key="rightsizing_headroom").set_value(0).run()
+    at.selectbox(key="rightsizing_percentile").set_value(90.0).run()
+    assert not at.exception
+    assert _money(metric(at, "Monthly savings")) >= _money(total)
+
+
+def test_filtering_by_owner_narrows_the_table(app_db):
+    at = open_page()
+    rows = len(at.dataframe[0].value)
+    owners = at.multiselect(key="rightsizing_owner").options
+    at.multiselect(key="rightsizing_owner").set_value([owners[0]]).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) < rows
+
+
+def test_without_utilisation_the_page_says_how_to_load_it(sample_db, tmp_path, monkeypatch):
+    copy = tmp_path / "no-util.duckdb"
+    shutil.copy(sample_db, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("DELETE FROM utilization")
+    con.close()
+    monkeypatch.setenv("FINOPS_DB", str(copy))
+    at = open_page()
+    assert any("No utilisation metrics are loaded" in i.value for i in at.info)
+
+
+def _money(text: str) -> float:
+    body = text.replace("$", "").replace(",", "")
+    scale = {"K": 1e3, "M": 1e6}.get(body[-1:], 1)
+    return float(body.rstrip("KM")) * scale
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield

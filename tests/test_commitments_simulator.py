@@ -1,0 +1,146 @@
+"""The commitment simulator and optimiser against the closed form of algorithms.md §1.4.1 and a
+direct hour-by-hour evaluation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analytics.commitments.demand import load_demand
+from analytics.commitments.instruments import load_rates
+from analytics.commitments.inventory import inventory
+from analytics.commitments.optimise import Group, analyse, break_even_drop, stress
+from analytics.commitments.plan import build_plan
+from analytics.commitments.simulate import best_level, curve, evaluate, prepare
+from analytics.engine import DuckDBEngine
+from analytics.store import connect
+
+
+@pytest.fixture(scope="module")
+def sample_copy(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session sample: the app tests hold the original open read-write in this process,
+    and DuckDB refuses a second, read-only connection to it."""
+    target = tmp_path_factory.mktemp("commitments") / "sample.duckdb"
+    shutil.copy(sample_db, target)
+    return target
+
+
+def _net(residual: np.ndarray, discounts: np.ndarray, level: float) -> float:
+    covered, _ = evaluate(residual, discounts, level)
+    return covered - level * residual.shape[0]
+
+
+def _closed_form(series: np.ndarray, d: float) -> float:
+    return (1 - d) * float(np.quantile(series, d))
+
+
+def _series(seed: int, hours: int = 720) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(hours)
+    daily = 1 + 0.4 * np.sin(2 * np.pi * t / 24) + 0.2 * (t % 168 < 120)
+    return np.maximum(rng.gamma(3, 20, hours) * daily + rng.normal(0, 5, hours), 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("d", [0.2, 0.28, 0.5, 0.72])
+def test_the_maximum_savings_level_agrees_with_the_closed_form_on_random_series(seed: int, d: float) -> None:
+    series = _series(seed)[:, None]
+    rates = np.array([d])
+    ours = best_level(prepare(series, rates))
+    exact = _closed_form(series[:, 0], d)
+    assert _net(series, rates, ours) == pytest.approx(_net(series, rates, exact), rel=0.005)
+    assert _net(series, rates, ours) >= _net(series, rates, exact) - 1e-6  # never worse than the closed form
+
+
+def test_the_savings_curve_matches_a_direct_hour_by_hour_evaluation_with_many_families() -> None:
+    rng = np.random.default_rng(3)
+    residual = rng.gamma(2, 1, size=(500, 12))
+    rates = rng.uniform(0.1, 0.6, 12)
+    p = prepare(residual, rates)
+    levels = np.linspace(0, p.max_need, 25)
+    points = curve(p, levels)
+    for level, covered, used in zip(levels, points.covered, points.used, strict=True):
+        assert (covered, used) == pytest.approx(evaluate(residual, rates, level))
+    best = best_level(p)
+    assert all(_net(residual, rates, best) >= _net(residual, rates, lv) - 1e-6 for lv in levels)
+
+
+def test_the_deepest_discount_is_covered_first() -> None:
+    residual = np.array([[10.0, 10.0]])  # one hour, two families at 20 % and 50 %
+    covered, used = evaluate(residual, np.array([0.2, 0.5]), 5.0)
+    assert covered == pytest.approx(10.0) and used == pytest.approx(5.0)  # $5 buys the 50 % family's $10
+
+
+def _group(series: np.ndarray, d: float) -> Group:
+    return Group("f", ("f",), np.array([d]), series[:, None], series[:, None], 0.0)
+
+
+def test_the_markers_are_ordered_and_the_conservative_level_is_not_above_the_maximum() -> None:
+    result = analyse(_group(_series(1) + 5, 0.3), 1, "no-upfront")  # never idle: lowest > 0
+    m = result.markers
+    assert m["lowest"] <= m["max"] and m["conservative"] <= m["max"]
+    assert m["lowest"] <= m["knee"] <= 1.2 * m["max"]
+    assert result.figures["max"].net_savings_monthly >= result.figures["knee"].net_savings_monthly - 1e-9
+    assert result.figures["lowest"].utilization == pytest.approx(1.0)
+
+
+def test_a_usage_drop_lowers_savings_and_the_break_even_drop_zeroes_them() -> None:
+    group = _group(_series(2), 0.3)
+    level = analyse(group, 1, "no-upfront").markers["max"]
+    drops = [f.net_savings_monthly for _, f in stress(group, level, 1, "no-upfront")]
+    assert drops == sorted(drops, reverse=True)
+    p_be = break_even_drop(group, level)
+    assert p_be is not None and 0 < p_be < 1
+    [(_, at_break_even)] = stress(group, level, 1, "no-upfront", (p_be,))
+    assert at_break_even.net_savings_monthly == pytest.approx(0, abs=1e-3 * level * 730)
+
+
+def test_an_all_upfront_commitment_breaks_even_after_term_times_one_minus_d_at_full_use() -> None:
+    flat = np.full(720, 10.0)
+    figures = analyse(_group(flat, 0.4), 1, "all-upfront").figures["max"]
+    assert figures.utilization == pytest.approx(1.0)
+    assert figures.break_even_months == pytest.approx(12 * (1 - 0.4), rel=0.01)  # 730-hour months
+
+
+def test_the_maximum_savings_level_on_the_sample_company_agrees_with_the_closed_form(sample_copy: Path) -> None:
+    con = connect(sample_copy, read_only=True)
+    try:
+        engine = DuckDBEngine(con)
+        demand = load_demand(engine, 30)
+        items = inventory(engine)
+    finally:
+        con.close()
+    assert demand is not None and demand.is_hourly
+    aws = demand.families_of(("aws",))
+    series = demand.total[:, aws].sum(axis=1)  # all eligible AWS usage, covered or not, one rate
+    result = analyse(_group(series, 0.28), 1, "no-upfront")
+    exact = _closed_form(series, 0.28)
+    one = np.array([0.28])
+    assert _net(series[:, None], one, result.markers["max"]) == pytest.approx(
+        _net(series[:, None], one, exact), rel=0.005
+    )
+    assert result.figures["max"].net_savings_monthly > 0
+    plan = build_plan(demand, "compute-sp", 1, "no-upfront", load_rates(), items, discount=0.28)
+    assert plan.now[0].group.total.sum() == pytest.approx(series.sum())
+
+
+def test_replacements_are_sized_on_the_residual_after_expiry(sample_copy: Path) -> None:
+    con = connect(sample_copy, read_only=True)
+    try:
+        engine = DuckDBEngine(con)
+        demand = load_demand(engine, 30)
+        items = inventory(engine)
+    finally:
+        con.close()
+    assert demand is not None
+    # Pretend every commitment ends next month: the residual is then all eligible demand.
+    items = items.assign(estimated_end=demand.end)
+    plan = build_plan(demand, "compute-sp", 1, "no-upfront", load_rates(), items, discount=0.28)
+    [after] = plan.after
+    aws = demand.families_of(plan.instrument.providers)
+    assert after.group.residual.sum() == pytest.approx(demand.total[:, aws].sum())
+    assert plan.coverage_after == pytest.approx(0.0)
+    assert plan.total("max", after=True) >= plan.total("max")

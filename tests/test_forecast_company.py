@@ -1,0 +1,36 @@
+"""The sample company at its default size (13 months, ~300k line items), built once per test run and
+shared by the forecast, anomaly and budget tests: their figures are asserted on the real sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+AS_OF = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="session")
+def company_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from analytics.sample import build_sample
+    from analytics.store import connect
+
+    path = tmp_path_factory.getbasetemp() / "company-default.duckdb"
+    if not path.exists():  # imported by several modules: each gets its own fixture, the file is shared
+        con = connect(path)
+        try:
+            build_sample(con, seed=42, as_of=AS_OF)
+        finally:
+            con.close()
+    return path
+
+
+def test_the_shared_company_is_the_default_sample(company_db: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(company_db), read_only=True)
+    try:
+        assert con.execute("SELECT value FROM meta WHERE key = 'sample_as_of'").fetchone() == (AS_OF.isoformat(),)
+    finally:
+        con.close()

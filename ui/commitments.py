@@ -1,0 +1,262 @@
+"""The Commitments page's cached analytics calls and its tables (money with its currency)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.charts import money_text
+from analytics.commitments import charts, today
+from analytics.commitments import demand as demand_mod
+from analytics.commitments import inventory as inventory_mod
+from analytics.commitments.demand import LOOKBACKS
+from analytics.commitments.figures import Figures
+from analytics.commitments.instruments import INSTRUMENTS, RatesError, RateTable, load_rates
+from analytics.commitments.inventory import CorrectionsError, load_corrections
+from analytics.commitments.optimise import MARKER_LABELS, Result, break_even_drop, level_figures, stress, summarise
+from analytics.commitments.plan import HORIZONS_MONTHS, Plan, build_plan
+from analytics.engine import DuckDBEngine
+from analytics.fx import FxTable
+from ui import data
+
+TTL = data.TTL
+# What the page needs from the analytics, so that the page imports ui only.
+__all__ = ["HORIZONS_MONTHS", "INSTRUMENTS", "LOOKBACKS", "charts", "level_figures", "summarise"]
+
+
+def _stamp(path: Path) -> float:
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _kpis(_engine: DuckDBEngine, _fx: FxTable, db: str, currency: str, start: dt.date, end: dt.date) -> today.Kpis:
+    return today.kpis(_engine, start, end, _fx, currency)
+
+
+def kpis(currency: str, start: dt.date, end: dt.date) -> today.Kpis:
+    return _kpis(data.engine(), data.fx(), data.db_key(), currency, start, end)
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _table(
+    _engine: DuckDBEngine, _fx: FxTable, db: str, kind: str, currency: str, start: dt.date, end: dt.date, arg: str
+) -> pd.DataFrame:
+    if kind == "time":
+        return today.over_time(_engine, start, end, arg, _fx, currency)
+    if kind == "type":
+        return today.by_type(_engine, start, end, _fx, currency)
+    return today.breakdown(_engine, start, end, arg, _fx, currency)
+
+
+def table(kind: str, currency: str, start: dt.date, end: dt.date, arg: str = "") -> pd.DataFrame:
+    """kind: "time" (arg = grain), "type", or "by" (arg = dimension)."""
+    return _table(data.engine(), data.fx(), data.db_key(), kind, currency, start, end, arg)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _inventory(_engine: DuckDBEngine, _fx: FxTable, db: str, currency: str, stamp: float) -> pd.DataFrame:
+    return inventory_mod.inventory(_engine, load_corrections(), _fx, currency)
+
+
+def inventory(currency: str) -> pd.DataFrame:
+    """The commitments in the data; stops the page with the file's problem if commitments.csv is bad."""
+    try:
+        return _inventory(
+            data.engine(), data.fx(), data.db_key(), currency, _stamp(inventory_mod.DEFAULT_CORRECTIONS_PATH)
+        )
+    except CorrectionsError as exc:
+        st.error(f"Your commitment corrections cannot be used: {exc}", icon=":material/error:")
+        st.stop()
+        raise
+
+
+def rates() -> RateTable:
+    try:
+        return load_rates()
+    except RatesError as exc:
+        st.error(f"The default discount rates cannot be used: {exc}", icon=":material/error:")
+        st.stop()
+        raise
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _plan(
+    _engine: DuckDBEngine, _fx: FxTable, _rates: RateTable, db: str, stamps: tuple[float, float], currency: str,
+    lookback: int, kind: str, term: int, payment: str, discount: float | None, horizon: int,
+) -> Plan | None:  # fmt: skip
+    demand = demand_mod.load_demand(_engine, lookback, _fx, currency)
+    if demand is None:
+        return None
+    items = inventory_mod.inventory(_engine, load_corrections(), _fx, currency)
+    return build_plan(demand, kind, term, payment, _rates, items, discount, horizon)
+
+
+def plan(
+    currency: str, lookback: int, kind: str, term: int, payment: str, discount: float | None, horizon: int
+) -> Plan | None:
+    table_ = rates()
+    stamps = (_stamp(Path(table_.path)), _stamp(inventory_mod.DEFAULT_CORRECTIONS_PATH))
+    args = (currency, lookback, kind, term, payment, discount, horizon)
+    return _plan(data.engine(), data.fx(), table_, data.db_key(), stamps, *args)
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.1%}"
+
+
+def figures_table(rows: dict[str, Figures], currency: str) -> pd.DataFrame:
+    """One row per named level, formatted for reading (exact to the cent)."""
+    out = []
+    for name, f in rows.items():
+        be = f.break_even_months
+        out.append(
+            {
+                "Level": MARKER_LABELS.get(name, name),
+                "Commitment /h": money_text(f.hourly_commitment, currency),
+                "Per month": money_text(f.monthly_commitment, currency),
+                "Upfront": money_text(f.upfront, currency),
+                "Coverage": pct(f.coverage),
+                "Utilisation": pct(f.utilization),
+                "Waste /month": money_text(f.waste_monthly, currency),
+                "Net savings /month": money_text(f.net_savings_monthly, currency),
+                "Savings %": pct(f.savings_pct),
+                "ESR": pct(f.esr),
+                "ROI": pct(f.roi),
+                "Break-even": "never" if be is None else ("no upfront" if be == 0 else f"{be:.1f} months"),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def stress_frame(result: Result, level: float, term: int, payment: str) -> tuple[pd.DataFrame, float | None]:
+    """Net savings at `level` as usage is now and 10/20/30 % lower, and the break-even drop."""
+    now = level_figures(result.prepared, result.window, level, term, payment)
+    rows = [(0.0, now), *stress(result.group, level, term, payment)]
+    frame = pd.DataFrame(
+        {"drop": [d for d, _ in rows], "net_savings_monthly": [f.net_savings_monthly for _, f in rows]}
+    )
+    return frame, break_even_drop(result.group, level)
+
+
+def inventory_table(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
+    shown = pd.DataFrame(
+        {
+            "Commitment": frame["name"].fillna(frame["id"]),
+            "Type": frame["type"],
+            "Provider": frame["provider"],
+            "Account": frame["account"],
+            f"Per hour ({currency})": frame["hourly_commitment"].round(2),
+            "Realised discount": frame["realized_discount"].map(pct),
+            "Utilisation": frame["utilization"].map(pct),
+            f"Unused ({currency})": frame["unused_cost"].round(2),
+            "Unused hours": frame["unused_hours"].round(0),
+            "First seen": pd.to_datetime(frame["first_seen"]).dt.date,
+            "Last seen": pd.to_datetime(frame["last_seen"]).dt.date,
+            "Estimated end": pd.to_datetime(frame["estimated_end"]).dt.date,
+            "End from": frame["end_basis"],
+            "Id": frame["id"],
+        }
+    )
+    return shown
+
+
+def md_money(amount: float, currency: str) -> str:
+    """Money inside Markdown: a bare `$` would start a formula."""
+    return money_text(amount, currency).replace("$", "\\$")
+
+
+def tiles(k: today.Kpis) -> None:
+    cur = k.currency
+    cols = st.columns(5)
+    cols[0].metric(
+        "Coverage", pct(k.coverage), help="On-demand-equivalent cost of eligible usage that commitments covered"
+    )
+    cols[1].metric("Utilisation", pct(k.utilization), help="Share of the amortised commitment that usage consumed")
+    cols[2].metric(
+        "ESR vs contracted",
+        pct(k.esr),
+        help="Savings on eligible usage against negotiated on-demand prices, unused commitment included",
+    )
+    cols[3].metric("ESR vs list", pct(k.esr_list), help="The same against list prices: negotiated discounts count too")
+    cols[4].metric(
+        "Unused commitment",
+        money_text(k.unused, cur, compact=True),
+        help="Amortised cost of commitment that nothing used (waste)",
+    )
+    if k.unconverted_rows:
+        st.warning(f"{k.unconverted_rows:,} rows have no exchange rate to {cur} for their day and are left out.")
+
+
+def today_section(cur: str, start: dt.date, end: dt.date) -> None:
+    days = (end - start).days
+    grain = "day" if days <= 45 else ("week" if days <= 180 else "month")
+    trend = table("time", cur, start, end, grain)
+    if trend.empty:
+        st.info("No commitment-eligible usage in these dates. Widen the date range.")
+        return
+    st.altair_chart(charts.coverage_over_time(trend), width="stretch", theme=None)
+    options = ["ProviderName", "SubAccountName", "BillingAccountName", "RegionId", "type"]
+    labels = {"type": "Commitment type (line items)"}
+    by = st.selectbox("Break down by", options, format_func=lambda o: labels.get(o, o), key="commitments_by")
+    frame = table("type", cur, start, end) if by == "type" else table("by", cur, start, end, by)
+    shown, config = _readable(frame, cur)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    if by == "SubAccountName":
+        st.caption("Utilisation per account is that of the commitments bought in that account.")
+    st.subheader("Commitments in the data", anchor=False)
+    st.dataframe(inventory_table(inventory(cur), cur), hide_index=True, width="stretch")
+    st.caption(
+        "Unused hours: the unused cost in hours of the whole commitment. Terms and ends are estimated from the "
+        "purchase rows or the name; correct them in `data/commitments.csv` "
+        "(commitment_id, term_months, start, end, note)."
+    )
+
+
+def daily_warning(p: Plan) -> None:
+    if not p.demand.is_hourly:
+        st.warning(
+            f"{p.demand.daily_share:.0%} of this usage comes in daily rows, spread evenly over their hours: "
+            "the troughs inside a day are hidden, so the optimum below is **overestimated**. Hourly exports give "
+            "an honest answer.",
+            icon=":material/warning:",
+        )
+
+
+def family_choice(p: Plan) -> int:
+    """The group to chart: the only one, or the user's pick (default the one that saves most)."""
+    names = [r.group.name for r in p.now]
+    if len(names) == 1:
+        return 0
+    best = max(range(len(names)), key=lambda i: p.now[i].figures["max"].net_savings_monthly)
+    return int(
+        st.selectbox("Family", range(len(names)), index=best, format_func=names.__getitem__, key="commitments_family")
+    )
+
+
+_SHARES = {"coverage": "Coverage", "utilization": "Utilisation", "esr": "ESR vs contracted", "esr_list": "ESR vs list"}
+_MONEY = {
+    "eligible_ode": "Eligible usage (ODE)",
+    "covered_ode": "Covered (ODE)",
+    "commitment_cost": "Commitment cost",
+    "unused": "Unused",
+    "savings": "Savings",
+}
+
+
+def _readable(frame: pd.DataFrame, cur: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Column names in words, shares as percentages, money to the cent with its currency."""
+    names = {
+        **_SHARES,
+        **{k: f"{v} ({cur})" for k, v in _MONEY.items()},
+        "provider": "Provider",
+        "type": "Type",
+        "commitments": "Commitments",
+    }
+    shown = frame.drop(columns=[c for c in ("unconverted_rows",) if c in frame]).rename(columns=names)
+    config: dict[str, Any] = {v: st.column_config.NumberColumn(format="percent") for v in _SHARES.values()}
+    config |= {f"{v} ({cur})": st.column_config.NumberColumn(format="%,.2f") for v in _MONEY.values()}
+    return shown, config
