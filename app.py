@@ -15,6 +15,7 @@ page = st.navigation(
         "Explore": [
             st.Page("app_pages/explore.py", title="Explore", icon=":material/insights:"),
             st.Page("app_pages/allocation.py", title="Allocation", icon=":material/account_tree:"),
+            st.Page("app_pages/unit_economics.py", title="Unit economics", icon=":material/price_check:"),
         ],
         "Watch": [
             st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
@@ -24,6 +25,7 @@ page = st.navigation(
             st.Page("app_pages/rightsizing.py", title="Rightsizing", icon=":material/compress:"),
             st.Page("app_pages/commitments.py", title="Commitments", icon=":material/handshake:"),
         ],
+        "Report": [st.Page("app_pages/showback.py", title="Showback", icon=":material/request_quote:")],
         "Data": [st.Page("app_pages/data.py", title="Data", icon=":material/database:")],
     }
 )

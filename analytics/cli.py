@@ -77,6 +77,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analytics.anomalies.cli",
     "analytics.rightsizing.cli",
     "analytics.commitments.cli",
+    "analytics.unit_economics.cli",
+    "analytics.showback.cli",
 )
 
 

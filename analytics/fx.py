@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +27,8 @@ class FxTable:
 
     rates: pd.DataFrame
     source: str
+    # Every query converts through these; building them costs more than a query on the rollup.
+    _factors: dict[tuple[str, dt.date, dt.date], pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def currencies(self) -> list[str]:
         return sorted({PIVOT, *self.rates["currency"]})
@@ -34,6 +36,12 @@ class FxTable:
     def daily_factors(self, reporting: str, first: dt.date, last: dt.date) -> pd.DataFrame:
         """Columns currency, day, factor, rate_date: multiply an amount in `currency` on `day` by
         `factor` to get `reporting`; days before a currency's first rate have no row."""
+        key = (reporting, first, last)
+        if key not in self._factors:
+            self._factors[key] = self._build_factors(reporting, first, last)
+        return self._factors[key].copy()
+
+    def _build_factors(self, reporting: str, first: dt.date, last: dt.date) -> pd.DataFrame:
         days = pd.date_range(first, last, freq="D")
         frames = []
         for currency in self.currencies():

@@ -90,6 +90,18 @@ CREATE TABLE IF NOT EXISTS business_metrics (
     dimension VARCHAR,
     owner VARCHAR
 );
+CREATE TABLE IF NOT EXISTS showback_packs (
+    generated_at TIMESTAMP NOT NULL,
+    first_month DATE NOT NULL,
+    last_month DATE NOT NULL,
+    owner_dimension VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    currency VARCHAR NOT NULL,
+    rules_fingerprint VARCHAR NOT NULL,
+    data_fingerprint VARCHAR NOT NULL,
+    sources VARCHAR NOT NULL,
+    output VARCHAR
+);
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
 

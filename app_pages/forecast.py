@@ -4,8 +4,6 @@ did on the past (it scores itself), and budgets per owner."""
 import pandas as pd
 import streamlit as st
 
-from analytics.charts import money_text
-from analytics.forecast.charts import backtest_chart, forecast_chart
 from ui import filters
 from ui import forecast as fc
 from ui.text import inline_code
@@ -39,9 +37,9 @@ with middle:
     fc.period_metric(f"Quarter end ({result.quarter_end.end:%d %b})", result.quarter_end, currency)
 with right:
     excluded = result.excluded_to_date(result.month_end.start)
-    st.metric("Purchases, tax and credits this month", money_text(sum(excluded.values()), currency), border=True)
-    st.caption(", ".join(f"{k} {money_text(v, currency)}" for k, v in sorted(excluded.items())) or "None so far")
-st.altair_chart(forecast_chart(result), width="stretch", theme=None)
+    st.metric("Purchases, tax and credits this month", fc.money_text(sum(excluded.values()), currency), border=True)
+    st.caption(", ".join(f"{k} {fc.money_text(v, currency)}" for k, v in sorted(excluded.items())) or "None so far")
+st.altair_chart(fc.forecast_chart(result), width="stretch", theme=None)
 st.caption(
     f"Black: actual. Blue dashes: median forecast; band: 80% interval. Month and quarter intervals: "
     f"{result.month_end.method}; {result.quarter_end.method}."
@@ -78,12 +76,13 @@ else:
             },
         )
     with st.expander("Held-out days of the backtest"):
-        st.altair_chart(backtest_chart(result), width="stretch", theme=None)
+        st.altair_chart(fc.backtest_chart(result), width="stretch", theme=None)
 
 st.subheader("Budgets", anchor=False)
 problem = fc.sync_budgets()
 if problem:
-    st.error(f"{fc.budgets_path().name} cannot be used: {problem}", icon=":material/error:")
+    st.error("The budgets file cannot be used; the budgets loaded before stay in force.", icon=":material/error:")
+    st.text(problem)  # quotes the file's text: never rendered as Markdown
 status = fc.budget_status(currency)
 if status.empty:
     st.info("No budget for this month. Add rows below (owner dimension such as tag:team, owner, month, amount).")
@@ -106,6 +105,7 @@ with st.expander(f"Edit budgets ({fc.budgets_path().name})"):
     if st.button("Save budgets", key="forecast_save_budgets", icon=":material/save:"):
         error = fc.save_budgets(edited)
         if error:
-            st.error(error, icon=":material/error:")
+            st.error("Not saved: a row is not valid.", icon=":material/error:")
+            st.text(error)
         else:
             st.success(f"Saved to {fc.budgets_path()}.")

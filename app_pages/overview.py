@@ -5,9 +5,6 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics.anomalies.events import OPEN_DAYS
-from analytics.charts import money_text
-from analytics.schema import EVERYTHING
 from ui import anomalies, data, filters, overview
 from ui import forecast as fc
 
@@ -21,7 +18,10 @@ view = filters.current()
 cur = view.currency if view is not None else "USD"  # the sidebar's reporting currency; nothing else of it
 st.caption(f"Effective cost (amortised) in {cur}, all accounts and providers; data to {last} (UTC). No filters apply.")
 
-result = fc.forecast_for(EVERYTHING, cur)
+result = fc.forecast_for(fc.EVERYTHING, cur)
+if problem := fc.sync_budgets():
+    st.warning("The budgets file cannot be used; the budgets loaded before stay in force.", icon=":material/warning:")
+    st.text(problem)  # quotes the file's text: never rendered as Markdown
 status = fc.budget_status(cur)
 daily = overview.daily_by_provider(last, cur)
 tiles = overview.spend_tiles(daily, last, first)
@@ -29,7 +29,7 @@ cols = st.columns(4)
 for col, tile in zip(cols, tiles, strict=False):
     col.metric(
         tile.label,
-        money_text(tile.value, cur, compact=True),
+        fc.money_text(tile.value, cur, compact=True),
         overview.change_delta(tile, cur),
         delta_color="inverse",
         help=tile.note,
@@ -52,8 +52,8 @@ if not status.empty:
     budget, projected = float(status["budget"].sum()), float(status["projected"].sum())
     heading = int(status["status"].isin(["over budget", "on course to exceed"]).sum())
     st.write(
-        f"Budgeted owners this month: projected **{money_text(projected, cur)}** against budgets of "
-        f"**{money_text(budget, cur)}** ({projected / budget - 1:+.1%}); **{heading}** of {len(status)} over or "
+        f"Budgeted owners this month: projected **{fc.money_text(projected, cur)}** against budgets of "
+        f"**{fc.money_text(budget, cur)}** ({projected / budget - 1:+.1%}); **{heading}** of {len(status)} over or "
         "on course to exceed."
     )
 st.page_link("app_pages/forecast.py", label="Forecast, backtests and budgets", icon=":material/trending_up:")
@@ -63,7 +63,7 @@ start_kpi, end_kpi = overview.month_start(last, 1), last
 st.caption(
     f"KPIs over {start_kpi:%d %b} – {end_kpi:%d %b %Y}; marks are the FinOps Foundation's community sample goals."
 )
-open_events = [e for e in anomalies.events(cur, last - dt.timedelta(days=OPEN_DAYS - 1)) if e.open]
+open_events = [e for e in anomalies.events(cur, last - dt.timedelta(days=anomalies.OPEN_DAYS - 1)) if e.open]
 tiles, owner = overview.kpi_tiles(start_kpi, end_kpi, cur, result, open_events)
 for col, tile in zip(st.columns(len(tiles)), tiles, strict=True):
     col.metric(tile.label, tile.value, border=True, help=tile.help)
@@ -80,10 +80,9 @@ with right:
         st.write("None open.")
     for event in open_events[:3]:
         explained = anomalies.explained(event)
-        st.markdown(f"**{money_text(event.impact, cur)}** from {event.start:%d %b} to {event.end:%d %b}")
+        st.markdown(f"**{fc.money_text(event.impact, cur)}** from {event.start:%d %b} to {event.end:%d %b}")
         st.text(anomalies.line(explained))  # data values: plain text, never Markdown
 
-money = st.column_config.NumberColumn(format="%.2f")
 pct = st.column_config.NumberColumn(format="percent")
 m1, m2 = st.columns(2)
 owners = owner if owner is not None else ("tag:team" if "tag:team" in data.dimensions() else None)
@@ -93,6 +92,7 @@ for col, dimension, title in ((m1, owners, "Top movers: owners"), (m2, "ServiceN
     with col:
         st.subheader(f"{title} ({dimension})", anchor=False)
         table = overview.movers(dimension, last, cur)
-        config = {c: money for c in table.columns[1:4]} | {"Change %": pct}
+        money = {c: st.column_config.NumberColumn(f"{c} ({cur})", format="%,.2f") for c in table.columns[1:4]}
+        config = money | {"Change %": pct}
         st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 st.page_link("app_pages/explore.py", label="Explore spend by any dimension", icon=":material/insights:")

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.common import PROJECT, peak_rss_mb, sample_db
 
-GROUP_BYS = ("tag:team", "SubAccountName", "tag:env", "RegionId", "tag:app", "ChargeCategory")
+GROUP_BYS = ("tag:team", "SubAccountName", "tag:env", "RegionId", "alloc:business_unit", "ChargeCategory")
 
 
 def main() -> None:

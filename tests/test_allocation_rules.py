@@ -113,6 +113,12 @@ def test_edits_keep_the_users_comments_and_give_valid_rules() -> None:
     assert [p.name for p in rules.pools] == ["Support", "Net"]
     assert dict(dict(rules.value_aliases)["env"])["prod"] == ("Production", "PRD", "live")
     assert [p.name for p in parse_rules(edit.remove_pool(text, "Support")).pools] == ["Net"]
+    text = edit.add_dimension_rule(text, "business_unit", "Retail", {"tag:team": ["shop"]}, "Other")
+    text = edit.add_dimension_rule(text, "tier", "Gold", {"ServiceName": ["VPC"]}, "Standard")
+    dims = {d.name: d for d in parse_rules(text).dimensions}
+    assert [r.value for r in dims["business_unit"].rules] == ["Platform", "Data", "Retail"]
+    assert dims["business_unit"].default == "Unallocated"  # an existing default is kept
+    assert dims["tier"].default == "Standard" and dims["tier"].rules[0].when == (("ServiceName", ("VPC",)),)
 
 
 def test_mapping_a_key_moves_it_from_another_canonical_key() -> None:

@@ -34,11 +34,13 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "explore": ("explore", {METRIC: 3, CHART: 2, TABLE: 1}),
     "explore_linked": ("explore?group_by=alloc:business_unit&grain=week&period=last_month", {METRIC: 3, CHART: 2}),
     "allocation": ("allocation", {METRIC: 3, CHART: 2, TABLE: 3}),
+    "unit_economics": ("unit_economics", {METRIC: 4, CHART: 4, TABLE: 1}),  # unit cost, cost, metric, waterfall
     "data": ("data", {TABLE: 3}),  # loaded, freshness, rates
     "forecast": ("forecast", {METRIC: 4, CHART: 1}),
     "anomalies": ("anomalies", {}),
     "rightsizing": ("rightsizing", {METRIC: 4, CHART: 2}),  # tiles, the what-if and one resource's utilisation
     "commitments": ("commitments", {METRIC: 3, CHART: 1, TABLE: 1}),
+    "showback": ("showback", {METRIC: 4, TABLE: 1}),  # tiles and the owners' summary
 }
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 

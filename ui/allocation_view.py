@@ -105,9 +105,8 @@ def pool_form(rules: Rules, view: View) -> None:
     """Add or replace a shared-cost pool: which rows, to which owners, how split."""
     cols = st.columns([1, 1, 2])
     name = cols[0].text_input("Pool name", key="alloc_pool_name", placeholder="e.g. Support")
-    dimension = cols[1].selectbox(
-        "Rows where", [*ROLLUP_DIMENSIONS, *(d for d in data.dimensions() if d.startswith("tag:"))], index=6
-    )
+    choices = _condition_dimensions(rules)
+    dimension = cols[1].selectbox("Rows where", choices, index=choices.index("ServiceName"), key="alloc_pool_dim")
     options = [v for v in data.dimension_values(dimension, view.filters) if v is not None]
     values = cols[2].multiselect("is one of", options, key="alloc_pool_values")
     owners = [*(d.dimension for d in rules.dimensions), *(d for d in data.dimensions() if d.startswith("tag:"))]
@@ -135,6 +134,32 @@ def pool_form(rules: Rules, view: View) -> None:
             st.rerun()
 
 
+def dimension_form(rules: Rules, view: View) -> None:
+    """Add a rule to a virtual dimension (or start a new one): rows where a dimension has one of
+    some values get this value."""
+    cols = st.columns([1, 1, 1])
+    names = [d.name for d in rules.dimensions]
+    name = cols[0].selectbox("Virtual dimension", [*names, "(a new one)"], key="alloc_dim_name")
+    if name == "(a new one)":
+        name = cols[0].text_input("Its name", key="alloc_dim_new", placeholder="cost_center")
+    value = cols[1].text_input("Value", key="alloc_dim_value", placeholder="e.g. Commerce")
+    default = cols[2].text_input("Default for rows no rule matches", "Unallocated", key="alloc_dim_default")
+    cols = st.columns([1, 2])
+    dimension = cols[0].selectbox("When", _condition_dimensions(rules), key="alloc_dim_when")
+    options = [v for v in data.dimension_values(dimension, view.filters) if v is not None]
+    values = cols[1].multiselect("is one of", options, key="alloc_dim_values")
+    if st.button("Add to the draft", key="alloc_dim_add", disabled=not (name and value and values)):
+        text = edit.add_dimension_rule(allocation.draft(), name, value, {dimension: values}, default or None)
+        allocation.set_draft(text, f"Rule `{value}` added to `alloc:{name}` in the draft.")
+        st.rerun()
+
+
+def _condition_dimensions(rules: Rules) -> list[str]:
+    """What a condition may test: the rollup columns, the tags, and the virtual dimensions."""
+    tags = [d for d in data.dimensions() if d.startswith("tag:")]
+    return [*tags, *ROLLUP_DIMENSIONS, *(d.dimension for d in rules.dimensions)]
+
+
 def key_form(rules: Rules) -> None:
     cols = st.columns([1, 2, 1])
     canonical = cols[0].text_input("Canonical tag key", key="alloc_key_canonical", placeholder="team")
@@ -149,6 +174,8 @@ def key_form(rules: Rules) -> None:
 def rules_tab(view: View, draft: Rules | None, error: str | None) -> None:
     with st.expander("Map tag keys", icon=":material/label:"):
         key_form(draft or Rules())
+    with st.expander("Virtual dimensions", icon=":material/category:"):
+        dimension_form(draft or Rules(), view)
     with st.expander("Shared costs", icon=":material/call_split:"):
         pool_form(draft or Rules(), view)
     allocation.editor_state()

@@ -6,17 +6,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analytics.anomalies import Event, explain, find_events
+from analytics.anomalies import Event, charts, explain, find_events
+from analytics.anomalies.charts import event_frame
+from analytics.anomalies.detect import DEFAULTS
+from analytics.anomalies.events import OPEN_DAYS
 from analytics.anomalies.rootcause import sentence
+from analytics.anomalies.series import daily_matrix
 from analytics.charts import money_text
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
 from ui import data
 from ui.forecast import HEAVY_TTL, _fx_stamp
 
+__all__ = ["DEFAULTS", "OPEN_DAYS", "money_text"]  # for the pages, which import ui only
 EXPLAINED = 25  # root causes read the line items; the largest events are explained, in impact order
 
 
@@ -49,6 +55,17 @@ def explained(event: Event) -> Event:
     """`event` with its root cause."""
     table = data.fx()
     return _explained(data.engine(), table, data.db_key(), _fx_stamp(table), event)
+
+
+def describe(currency: str, start: dt.date, end: dt.date) -> str:
+    """What the page watches and the thresholds, in one caption."""
+    return (
+        f"Effective cost in {currency} per day, without purchases, tax and credits, for every service, account "
+        f"(SubAccountName) and team (tag:team); events between {start} and {end} (the sidebar's dates; its other "
+        f"filters do not apply). A day is anomalous when it is more than {DEFAULTS.z} robust standard deviations "
+        f"above the same weekday of the last four weeks, at least {money_text(DEFAULTS.min_abs, currency)} and "
+        f"{DEFAULTS.k_rel:.0%} of a typical day's total spend above it, and {DEFAULTS.min_pct:.0%} over it."
+    )
 
 
 def line(event: Event) -> str:
@@ -85,3 +102,17 @@ def causes_table(event: Event) -> pd.DataFrame:
             "Share of the change": [c.contribution for c in event.root_cause],
         }
     )
+
+
+@st.cache_data(ttl=HEAVY_TTL, max_entries=64, show_spinner=False)
+def _event_series(_engine: DuckDBEngine, _fx: FxTable, db: str, stamp: tuple[str, float], event: Event) -> pd.DataFrame:
+    matrix = daily_matrix(_engine, _fx, event.dimension, event.currency)
+    series = matrix[event.value] if event.value in matrix else pd.Series(0.0, index=matrix.index)
+    return event_frame(series, event.start, event.end)
+
+
+def event_chart(event: Event) -> alt.Chart:
+    """The event's series, actual against expected, around the event."""
+    table = data.fx()
+    frame = _event_series(data.engine(), table, data.db_key(), _fx_stamp(table), event)
+    return charts.event_chart(frame, event.start, event.end, event.currency)

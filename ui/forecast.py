@@ -14,12 +14,14 @@ from analytics.charts import money_text
 from analytics.engine import DuckDBEngine
 from analytics.forecast import Forecast, forecast
 from analytics.forecast.backtest import mean_variance, variance_mark
+from analytics.forecast.charts import backtest_chart, forecast_chart
 from analytics.forecast.run import NoHistory
 from analytics.forecast.totals import PeriodTotal
 from analytics.fx import FxTable
-from analytics.schema import Filters
+from analytics.schema import EVERYTHING, Filters
 from ui import data
 
+__all__ = ["EVERYTHING", "backtest_chart", "forecast_chart", "money_text"]  # for the pages, which import ui only
 TTL = data.TTL
 # Forecasts and backtests cost a second or two and are keyed on what is loaded, so they cannot go
 # stale: kept a day instead of an hour, so a quiet hour does not make the next visitor wait.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import duckdb
@@ -38,7 +39,7 @@ def open_allocated(db: Path, rules: Path | None) -> duckdb.DuckDBPyConnection:
     con = connect(db)
     status = refresh(con, rules)
     if status.error:
-        print(f"warning: {status.error}; the last applied rules stay in force")
+        print(f"warning: {status.error}; the last applied rules stay in force", file=sys.stderr)
     return con
 
 
@@ -87,7 +88,7 @@ def _allocate(args: argparse.Namespace) -> int:
         print(f"{path}: valid (fingerprint {rules.fingerprint()})")
         return 0
     for warning in warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"applied {path} (fingerprint {summary['fingerprint']}) in {summary['seconds']} s")
     if share.owner_dimension:
         print(

@@ -82,6 +82,21 @@ def _when(conditions: dict[str, list[str]]) -> CommentedMap:
     return when
 
 
+def add_dimension_rule(text: str, name: str, value: str, when: dict[str, list[str]], default: str | None) -> str:
+    """Append a rule to virtual dimension `name` (creating it, with `default`, if it is new)."""
+
+    def change(data: CommentedMap) -> None:
+        dimension = _section(data, "dimensions", name)
+        rules = dimension.get("rules")
+        if not isinstance(rules, CommentedSeq):
+            rules = dimension["rules"] = CommentedSeq()
+        rules.append(CommentedMap([("value", value), ("when", _when(when))]))
+        if default is not None and "default" not in dimension:
+            dimension["default"] = default
+
+    return _edit(text, change)
+
+
 def set_pool(text: str, pool: dict[str, Any]) -> str:
     """Replace the shared-cost pool of the same name, or add it at the end."""
     entry = CommentedMap([("name", pool["name"]), ("when", _when(pool["when"])), ("to", pool["to"])])

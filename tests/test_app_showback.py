@@ -1,0 +1,45 @@
+"""The Showback page through AppTest, on the session's sample company."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+
+from tests.app_fixtures import new_app
+
+PAGE = "app_pages/showback.py"
+
+
+def open_page():
+    at = new_app(page=PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_page_shows_the_owners_and_that_the_month_ties_out(app_db):
+    at = open_page()
+    assert next(m.value for m in at.metric if m.label == "Reconciliation difference") == "0.00"
+    frame = at.dataframe[0].value
+    assert list(frame.columns[:4]) == ["Owner", "Direct", "Shared received", "Total"]
+    assert len(frame) >= 2
+
+
+def test_choosing_another_owner_dimension_changes_the_summary(app_db):
+    at = open_page()
+    owners = set(at.dataframe[0].value["Owner"])
+    at.selectbox(key="showback_by").set_value("ProviderName").run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["Owner"]) != owners
+    assert {"AWS", "Microsoft"} <= set(at.dataframe[0].value["Owner"])
+
+
+def test_building_the_workbook_offers_a_pack_that_opens_in_excel_readers(app_db):
+    at = open_page()
+    at.button(key="showback_build_xlsx").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("download_button")
+    ((name, content),) = at.session_state["showback_built"].values()
+    assert name.endswith(".xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    assert wb.sheetnames[0] == "Cover" and "Reconciliation" in wb.sheetnames

@@ -1,0 +1,158 @@
+"""Showback packs reopened with openpyxl: owner totals, shared costs and the reconciliation tie out
+to independent SQL on the raw line items, to the cent."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analytics.engine import DuckDBEngine
+from analytics.queries import UnknownDimension
+from analytics.showback import xl
+from analytics.showback.data import ShowbackError, gather
+from analytics.showback.request import PackRequest
+from analytics.showback.words import NO_OWNER
+from tests.showback_helpers import (
+    AT,
+    FX,
+    MONTH,
+    POOL_RULES,
+    SUPPORT,
+    cent,
+    copy_with_rules,
+    generate,
+    raw_by_team,
+    table_rows,
+)
+
+
+@pytest.fixture
+def plain(sample_db, tmp_path):
+    con = copy_with_rules(sample_db, tmp_path)
+    yield con
+    con.close()
+
+
+def test_owner_totals_equal_an_independent_sum_of_the_raw_line_items_to_the_cent(plain):
+    _, wb, _ = generate(plain)
+    expected = raw_by_team(plain)
+    _, rows = table_rows(wb["Summary"], "Owner")
+    owners = {r[0]: r for r in rows if r[0] not in ("Total", NO_OWNER)}
+    assert set(owners) == {k for k in expected if k is not None}
+    for team, row in owners.items():
+        direct, shared, total = row[1], row[2], row[3]
+        assert shared == 0  # no pools in these rules
+        assert abs(cent(total) - cent(expected[team])) <= cent(0.01), team
+        assert cent(direct) == cent(total)
+    no_owner = next(r for r in rows if r[0] == NO_OWNER)
+    assert abs(cent(no_owner[3]) - cent(expected[None])) <= cent(0.01)
+    # The lines add up to the grand total of the raw line items, rounded once.
+    assert sum(cent(r[3]) for r in rows if r[0] != "Total") == cent(sum(expected.values()))
+
+
+def test_the_total_row_is_sum_formulas_over_exactly_the_owner_rows(plain):
+    _, wb, _ = generate(plain)
+    ws = wb["Summary"]
+    top, rows = table_rows(ws, "Owner")
+    total_row = top + len(rows)
+    assert ws.cell(row=total_row, column=1).value == "Total"
+    first, last = top + 1, total_row - 1
+    for col in "BCDEFHI":
+        assert ws[f"{col}{total_row}"].value == f"=SUM({col}{first}:{col}{last})"
+    table = ws.tables["Summary"]
+    assert table.ref == f"A{top}:I{last}"  # the total row stays outside the table and its filter
+    assert ws.freeze_panes == f"B{top + 1}"
+
+
+def test_the_reconciliation_difference_is_zero_in_every_currency(plain):
+    _, wb, _ = generate(plain)
+    ws = wb["Reconciliation"]
+    _, rows = table_rows(ws, "Currency")
+    currencies = {r[0] for r in plain.execute("SELECT DISTINCT BillingCurrency FROM line_items").fetchall()}
+    assert {r[0] for r in rows[:-1]} == currencies
+    for _, _, source, direct, shared, unallocated, difference, check in rows:
+        assert difference == 0
+        assert cent(source) == cent(direct) + cent(shared) + cent(unallocated)
+        assert re.fullmatch(r"=ROUND\(C(\d+)-D\1-E\1-F\1,2\)", check)
+    raw = dict(
+        plain.execute(
+            "SELECT BillingCurrency, sum(EffectiveCost) FROM line_items WHERE ChargePeriodStart >= ? "
+            "AND ChargePeriodStart < ? GROUP BY 1",
+            [MONTH, "2026-06-01"],
+        ).fetchall()
+    )
+    for row in rows[:-1]:
+        assert cent(row[2]) == cent(raw[row[0]])
+
+
+def test_shared_costs_distributed_add_up_to_the_raw_pool_total(sample_db, tmp_path):
+    con = copy_with_rules(sample_db, tmp_path, POOL_RULES)
+    try:
+        _, wb, _ = generate(con)
+        marks = ", ".join("?" for _ in SUPPORT)
+        pool = raw_by_team(con, f"li.ServiceName IN ({marks.replace('?', '%s')})" % tuple(repr(s) for s in SUPPORT))
+        everything = raw_by_team(con)
+    finally:
+        con.close()
+    pool_total = sum(pool.values())
+    assert pool_total > 0
+    _, pools = table_rows(wb["Shared costs"], "Pool")
+    assert pools[0][0] == "Support" and "split among the values of tag:team" in pools[0][1]
+    assert abs(cent(pools[0][4]) - cent(pool_total)) <= cent(0.01)
+    _, summary = table_rows(wb["Summary"], "Owner")
+    received = sum(cent(r[2]) for r in summary if r[0] != "Total")
+    assert abs(received - cent(pool_total)) <= cent(0.01) * len(summary)
+    # Moving the pool changes who pays, never the total.
+    assert sum(cent(r[3]) for r in summary if r[0] != "Total") == cent(sum(everything.values()))
+
+
+def test_budgets_and_variance_come_from_the_budgets_table(plain):
+    _, wb, _ = generate(plain)
+    budgets = dict(
+        plain.execute(
+            "SELECT owner, amount FROM budgets WHERE owner_dimension = 'tag:team' AND month = ? AND currency = 'USD'",
+            [MONTH],
+        ).fetchall()
+    )
+    assert budgets
+    _, rows = table_rows(wb["Summary"], "Owner")
+    for row in rows:
+        if row[0] in budgets:
+            assert cent(row[7]) == cent(budgets[row[0]])
+            assert cent(row[8]) == cent(row[3]) - cent(budgets[row[0]])
+
+
+def test_a_month_without_data_and_an_unknown_dimension_are_refused(plain):
+    engine = DuckDBEngine(plain)
+    with pytest.raises(ShowbackError, match="no charges in 2030-01"):
+        future = MONTH.replace(year=2030, month=1)
+        gather(engine, FX, PackRequest(future, future, "tag:team"))
+    with pytest.raises(UnknownDimension, match="no tag key 'nope'"):
+        gather(engine, FX, PackRequest(MONTH, MONTH, "tag:nope"))
+
+
+def test_rows_beyond_the_sheet_limit_are_folded_into_one_line_that_says_so(plain, monkeypatch):
+    monkeypatch.setattr(xl, "EXCEL_ROWS", 14)
+    _, wb, _ = generate(plain)
+    ws = wb["By service"]
+    top, rows = table_rows(ws, "Owner")
+    assert top + len(rows) <= 14
+    assert rows[-1][0].startswith("all other ") and "row limit" in rows[-1][0]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(t.startswith("Capped") for t in texts)
+    everything = raw_by_team(plain)
+    assert abs(sum(cent(r[4]) for r in rows) - cent(sum(everything.values()))) <= cent(0.01) * len(rows)
+
+
+def test_every_sheet_is_set_up_for_finance_readers(plain):
+    _, wb, _ = generate(plain)
+    for ws in wb:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.freeze_panes, ws.title
+    summary = wb["Summary"]
+    assert summary["B6"].number_format.startswith('"$"#,##0.00')
+    owner_sheet = wb[wb.sheetnames[3]]
+    assert len(owner_sheet._charts) == 1
+    assert AT.strftime("%Y-%m-%d %H:%M:%S") in [c.value for c in wb["Cover"]["B"]]

@@ -1,0 +1,442 @@
+"""The Unit economics page's pieces: cached runs, the controls, the charts, the change split into
+"cost grew" and "volume grew", the target editor, a self-contained loader for metric files (kept
+here rather than on the Data page, whose files belong to another area) and the Overview's tile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from analytics.charts import COST, GROUP, INK, PERIOD, colors_for, money_text, spend_over_time
+from analytics.compare import missing_label
+from analytics.engine import DuckDBEngine
+from analytics.fx import FxTable
+from analytics.schema import Filters, Grain, Metric
+from analytics.unit_economics import charts as ue_charts
+from analytics.unit_economics.compute import EXPECTED, OWNER, UNIT_COST, VALUE, UnitCosts, unit_cost
+from analytics.unit_economics.decompose import COST_EFFECT, TOTAL_LABEL, VOLUME_EFFECT, decompose
+from analytics.unit_economics.metrics import MetricInfo, catalog, default_metric
+from analytics.unit_economics.metrics_ingest import MetricsError, load_metrics
+from analytics.unit_economics.targets import (
+    GAP,
+    GAP_PCT,
+    TARGET,
+    TOTAL,
+    TargetsError,
+    default_targets_path,
+    gaps,
+    load_targets,
+    save_targets,
+    targets_for,
+)
+from analytics.unit_economics.tile import UnitTile, last_full_month_unit_cost
+from ui import data
+from ui.filters import View
+
+TTL = data.TTL
+GRAINS = (Grain.DAY, Grain.WEEK, Grain.MONTH)
+BASES = (Metric.EFFECTIVE, Metric.BILLED)
+SPLIT_COLUMNS = ("unit_cost_before", "unit_cost_after", "change", COST_EFFECT, VOLUME_EFFECT)
+SPLIT_COLUMNS += ("cost_before", "cost_after", "value_before", "value_after")
+
+
+@dataclass(frozen=True)
+class Choice:
+    metric: str
+    basis: Metric
+    by: str | None
+    grain: Grain
+
+
+def metrics_stamp() -> str:
+    """Identifies what is in business_metrics (loading metrics does not change `data.db_key`)."""
+    row = data.engine().query("SELECT count(*) AS n, sum(value) AS s, max(date) AS d FROM business_metrics")
+    return "|".join(str(v) for v in row.iloc[0].tolist())
+
+
+def _fx_stamp(table: FxTable) -> tuple[str, float]:
+    path = Path(table.source)
+    return table.source, path.stat().st_mtime if path.exists() else 0.0
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _catalog(_engine: DuckDBEngine, db: str, stamp: str) -> dict[str, MetricInfo]:
+    return catalog(_engine)
+
+
+def metrics() -> dict[str, MetricInfo]:
+    return _catalog(data.engine(), data.db_key(), metrics_stamp())
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _unit(
+    _engine: DuckDBEngine,
+    _fx: FxTable,
+    db: str,
+    stamp: str,
+    fx_stamp: tuple[str, float],
+    choice: Choice,
+    filters: Filters,
+    currency: str,
+) -> UnitCosts:
+    return unit_cost(_engine, _fx, choice.metric, choice.by, choice.grain, filters, choice.basis, currency)
+
+
+def run(view: View, choice: Choice) -> UnitCosts:
+    table = data.fx()
+    return _unit(
+        data.engine(), table, data.db_key(), metrics_stamp(), _fx_stamp(table), choice, view.filters, view.currency
+    )
+
+
+def controls(found: dict[str, MetricInfo]) -> Choice:
+    """Metric, cost basis, owner dimension (its own values first when the metric has them) and grain."""
+    names = sorted(found)
+    default = default_metric(found)
+    cols = st.columns(4)
+    metric = cols[0].selectbox(
+        "Business metric", names, index=names.index(default) if default in names else 0, key="unit_metric"
+    )
+    basis = cols[1].selectbox("Cost basis", BASES, format_func=lambda m: m.label, key="unit_basis")
+    owned = list(found[metric].owner_dimensions)
+    dims = [d for d in data.dimensions() if d.startswith(("alloc:", "tag:")) and d != "alloc:shared_pool"]
+    options: list[str | None] = [None, *owned, *(d for d in dims if d not in owned)]
+    preferred = owned[0] if owned else data.allocation().rules.owner_dimension()
+    by = cols[2].selectbox(
+        "Owner dimension",
+        options,
+        index=options.index(preferred) if preferred in options else 0,
+        format_func=lambda d: "Total only" if d is None else (f"{d} (own values)" if d in owned else d),
+        key="unit_by",
+    )
+    grain = cols[3].selectbox("Grain", GRAINS, index=1, format_func=lambda g: g.value.capitalize(), key="unit_grain")
+    return Choice(str(metric), Metric(basis), by, Grain(grain))
+
+
+def labelled(result: UnitCosts) -> pd.DataFrame:
+    """Per owner (labelled for display) and the total, in one frame with a `group` column."""
+    total = result.total.assign(**{GROUP: TOTAL_LABEL})
+    if result.by is None or result.frame.empty:
+        return total
+    owners = result.frame.assign(**{GROUP: result.frame[OWNER].map(lambda o: _label(o, result.by))})
+    return pd.concat([owners, total], ignore_index=True)
+
+
+def _label(owner: object, by: str | None) -> str:
+    return missing_label(by or "") if owner is None or owner != owner else str(owner)
+
+
+def _order(frame: pd.DataFrame) -> list[str]:
+    owners = frame[frame[GROUP] != TOTAL_LABEL].groupby(GROUP)[COST].sum().sort_values(ascending=False)
+    return [*owners.index, TOTAL_LABEL]
+
+
+def _colors(order: list[str]) -> dict[str, str]:
+    colors = colors_for([g for g in order if g != TOTAL_LABEL], order)
+    return {**colors, TOTAL_LABEL: INK}
+
+
+def unit_chart(result: UnitCosts, targets: dict[str, float]) -> alt.Chart:
+    frame = labelled(result)
+    order = _order(frame)
+    wanted = pd.DataFrame(
+        [(TOTAL_LABEL if k == TOTAL else k, v) for k, v in targets.items()], columns=[GROUP, ue_charts.TARGET]
+    )
+    return ue_charts.unit_cost_over_time(
+        frame.rename(columns={UNIT_COST: ue_charts.UNIT}),
+        grain=result.grain,
+        currency=result.currency,
+        metric=result.metric.name,
+        group_title=result.by or "",
+        order=order,
+        colors=_colors(order),
+        targets=wanted[wanted[GROUP].isin(order)],
+    )
+
+
+def cost_chart(result: UnitCosts) -> alt.Chart:
+    frame = labelled(result)
+    owners = frame[frame[GROUP] != TOTAL_LABEL] if result.by is not None else frame
+    order = _order(frame)[:-1] if result.by is not None else [TOTAL_LABEL]
+    return spend_over_time(
+        owners[[PERIOD, GROUP, COST]],
+        grain=result.grain,
+        currency=result.currency,
+        group_title=result.by or "Total",
+        metric_title=result.basis.value,
+        order=order,
+        colors=_colors(order),
+    )
+
+
+def metric_chart(result: UnitCosts) -> alt.Chart:
+    if result.per_owner:
+        frame = labelled(result)
+        frame = frame[frame[GROUP] != TOTAL_LABEL]
+        return ue_charts.metric_over_time(
+            frame[[PERIOD, VALUE, GROUP]], grain=result.grain, metric=result.metric.name, group_title=result.by
+        )
+    return ue_charts.metric_over_time(result.total[[PERIOD, VALUE]], grain=result.grain, metric=result.metric.name)
+
+
+def complete(result: UnitCosts) -> list[dt.date]:
+    """Periods of the view whose total has a unit cost, oldest first."""
+    total = result.total
+    return [p for p, u in zip(total[PERIOD], total[UNIT_COST], strict=True) if not math.isnan(u)]
+
+
+def full_length(period: dt.date, grain: Grain) -> int:
+    if grain is Grain.DAY:
+        return 1
+    if grain is Grain.WEEK:
+        return 7
+    following = dt.date(period.year + period.month // 12, period.month % 12 + 1, 1)
+    return (following - period).days
+
+
+def _is_whole(result: UnitCosts, period: dt.date) -> bool:
+    expected = result.total.loc[result.total[PERIOD] == period, EXPECTED]
+    return bool(len(expected)) and int(expected.iloc[0]) == full_length(period, result.grain)
+
+
+def latest_full(result: UnitCosts) -> dt.date | None:
+    """The last period that is whole (not month to date, not cut by the view) and has a unit cost."""
+    total = result.total
+    whole = [
+        p
+        for p, u, n in zip(total[PERIOD], total[UNIT_COST], total[EXPECTED], strict=True)
+        if not math.isnan(u) and n == full_length(p, result.grain)
+    ]
+    return whole[-1] if whole else None
+
+
+def unit_text(amount: float | None, currency: str) -> str:
+    return "no value" if amount is None or math.isnan(amount) else ue_charts.unit_text(amount, currency)
+
+
+def kpis(result: UnitCosts) -> None:
+    latest = latest_full(result)
+    cols = st.columns(4)
+    if latest is None:
+        st.info("No whole period in this view has a unit cost: widen the dates or pick a finer grain.")
+        return
+    total = result.total.set_index(PERIOD)
+    row = total.loc[latest]
+    earlier = [p for p in complete(result) if p < latest]
+    delta = None
+    if earlier:
+        before = float(total.loc[earlier[-1], UNIT_COST])
+        delta = f"{(row[UNIT_COST] - before) / before:+.1%} vs {_period_text(earlier[-1], result.grain)}"
+    name = result.metric.name
+    cols[0].metric(
+        f"Unit cost per {name}, {_period_text(latest, result.grain)}",
+        unit_text(row[UNIT_COST], result.currency),
+        delta,
+        delta_color="inverse",
+        border=True,
+    )
+    cols[1].metric(f"{result.basis.value}", money_text(row[COST], result.currency, compact=True), border=True)
+    cols[2].metric(f"{name} (sum)", f"{row[VALUE]:,.0f}", border=True)
+    gaps_count = int(result.total[UNIT_COST].isna().sum())
+    cols[3].metric("Periods without a unit cost", f"{gaps_count} of {len(result.total)}", border=True)
+
+
+def _period_text(period: dt.date, grain: Grain) -> str:
+    if grain is Grain.MONTH:
+        return f"{period:%b %Y}"
+    return f"wk {period:%d %b %Y}" if grain is Grain.WEEK else f"{period:%d %b %Y}"
+
+
+def change_section(result: UnitCosts) -> None:
+    """Pick two periods; the change of each owner's and the total's unit cost, split in two."""
+    whole = [p for p in complete(result) if _is_whole(result, p)]
+    choices = whole if len(whole) >= 2 else complete(result)  # a cut period would skew the split
+    if len(choices) < 2:
+        st.info("Fewer than two periods with a unit cost in this view: nothing to compare.")
+        return
+    end = latest_full(result) or choices[-1]
+    before, after = st.select_slider(
+        "Compare",
+        options=choices,
+        value=(choices[0], end),
+        format_func=lambda p: _period_text(p, result.grain),
+        key="unit_compare",
+    )
+    if before == after:
+        st.info("Pick two different periods.")
+        return
+    split = decompose(result, before, after)
+    total = split[split[OWNER] == TOTAL_LABEL].iloc[0]
+    labels = (_period_text(before, result.grain), _period_text(after, result.grain))
+    left, right = st.columns([2, 3])
+    left.altair_chart(
+        ue_charts.change_waterfall(
+            float(total["unit_cost_before"]),
+            float(total[COST_EFFECT]),
+            float(total[VOLUME_EFFECT]),
+            currency=result.currency,
+            metric=result.metric.name,
+            labels=labels,
+        ),
+        width="stretch",
+        theme=None,
+    )
+    shown = split.assign(**{OWNER: [_label(o, result.by) if o != TOTAL_LABEL else o for o in split[OWNER]]})
+    money = {
+        "unit_cost_before": st.column_config.NumberColumn(f"Unit cost {labels[0]}", format="%.4f"),
+        "unit_cost_after": st.column_config.NumberColumn(f"Unit cost {labels[1]}", format="%.4f"),
+    }
+    right.dataframe(
+        shown[[OWNER, *SPLIT_COLUMNS]],
+        hide_index=True,
+        column_config={
+            OWNER: result.by or "Scope",
+            **money,
+            "change": st.column_config.NumberColumn("Change", format="%+.4f"),
+            COST_EFFECT: st.column_config.NumberColumn("Cost grew", format="%+.4f"),
+            VOLUME_EFFECT: st.column_config.NumberColumn("Volume grew", format="%+.4f"),
+            "cost_before": st.column_config.NumberColumn(f"Cost {labels[0]}", format="%.2f"),
+            "cost_after": st.column_config.NumberColumn(f"Cost {labels[1]}", format="%.2f"),
+            "value_before": st.column_config.NumberColumn(f"{result.metric.name} {labels[0]}", format="%,.0f"),
+            "value_after": st.column_config.NumberColumn(f"{result.metric.name} {labels[1]}", format="%,.0f"),
+        },
+    )
+    right.caption(
+        "Midpoint split: cost grew = ΔC × average(1/V), volume grew = Δ(1/V) × average(C); the two add up to the "
+        'change exactly. A negative "volume grew" means more volume made each unit cheaper. Gaps cannot be split.'
+    )
+
+
+def targets() -> pd.DataFrame | str:
+    """All targets of the file, or why the file cannot be read."""
+    try:
+        return load_targets(default_targets_path())
+    except TargetsError as exc:
+        return str(exc)
+
+
+def target_section(result: UnitCosts, wanted: dict[str, float]) -> None:
+    """Latest whole period's unit cost per owner against its target, the targets editable."""
+    latest = latest_full(result)
+    if latest is None:
+        return
+    rows = [(TOTAL, float(result.total.set_index(PERIOD).loc[latest, UNIT_COST]))]
+    if result.by is not None:
+        now = result.frame[result.frame[PERIOD] == latest]
+        rows += [(str(o), float(u)) for o, u in zip(now[OWNER], now[UNIT_COST], strict=True) if o is not None]
+    table = gaps(pd.DataFrame(rows, columns=[OWNER, UNIT_COST]), wanted)
+    table.insert(0, "shown", [TOTAL_LABEL if o == TOTAL else o for o in table[OWNER]])
+    st.caption(
+        f"{_period_text(latest, result.grain)}, the last whole period. Targets are per {result.metric.name}, in "
+        f"{result.currency}, whatever the cost basis; kept in `{_shown_path(default_targets_path())}`. "
+        "Type a target and save; clear a cell to remove it."
+    )
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        disabled=["shown", UNIT_COST, GAP, GAP_PCT],
+        column_order=["shown", UNIT_COST, TARGET, GAP, GAP_PCT],
+        column_config={
+            "shown": result.by or "Scope",
+            UNIT_COST: st.column_config.NumberColumn("Unit cost", format="%.4f"),
+            TARGET: st.column_config.NumberColumn("Target", min_value=0.0, format="%.4f"),
+            GAP: st.column_config.NumberColumn("Gap (over +)", format="%+.4f"),
+            GAP_PCT: st.column_config.NumberColumn("Gap %", format="percent"),
+        },
+        key=f"unit_targets_{result.metric.name}_{result.by}_{result.currency}",
+    )
+    if st.button("Save targets", key="unit_save_targets", icon=":material/save:"):
+        chosen = {str(o): float(t) for o, t in zip(edited[OWNER], edited[TARGET], strict=True) if not pd.isna(t)}
+        try:
+            save_targets(default_targets_path(), result.metric.name, result.by, result.currency, chosen)
+        except (TargetsError, OSError) as exc:
+            st.error(f"Targets not saved: {exc}", icon=":material/error:")
+        else:
+            st.rerun()
+
+
+def _shown_path(path: Path) -> str:
+    root = Path(__file__).resolve().parents[1]
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+
+
+def wanted_targets(result: UnitCosts) -> dict[str, float]:
+    loaded = targets()
+    if isinstance(loaded, str):
+        st.error(f"The unit-cost targets cannot be read: {loaded}", icon=":material/error:")
+        return {}
+    return targets_for(loaded, result.metric.name, result.by, result.currency)
+
+
+def figures(result: UnitCosts) -> None:
+    frame = labelled(result)
+    shown = frame[[PERIOD, GROUP, COST, VALUE, UNIT_COST]]
+    st.dataframe(
+        shown.sort_values([PERIOD, GROUP], ignore_index=True),
+        hide_index=True,
+        column_config={
+            PERIOD: st.column_config.DateColumn("Period from"),
+            GROUP: result.by or "Scope",
+            COST: st.column_config.NumberColumn(f"{result.basis.value} ({result.currency})", format="%.2f"),
+            VALUE: st.column_config.NumberColumn(result.metric.name, format="%,.0f"),
+            UNIT_COST: st.column_config.NumberColumn("Unit cost (empty: gap)", format="%.4f"),
+        },
+    )
+
+
+def loader() -> None:
+    """Upload business metric files (validated; a file replaces the same metric, dimension and dates)."""
+    with st.expander("Load business metrics", icon=":material/upload:"):
+        st.caption(
+            "Columns: date (YYYY-MM-DD, UTC), metric, value (a count or amount >= 0), and optionally dimension "
+            "(an owner dimension such as tag:team or alloc:business_unit) and owner. CSV, CSV.gz or Parquet. "
+            "See the README."
+        )
+        files = st.file_uploader(
+            "Metric files", type=["csv", "gz", "parquet"], accept_multiple_files=True, key="unit_upload"
+        )
+        if files and st.button("Load", key="unit_load", icon=":material/upload:"):
+            for upload in files:
+                try:
+                    with data.writer() as cur:
+                        report = load_metrics(cur, upload.name, upload.getvalue())
+                except MetricsError as exc:
+                    st.error(f"{upload.name}: refused, nothing loaded.", icon=":material/error:")
+                    st.dataframe(pd.DataFrame({"problem": exc.problems}), hide_index=True)
+                    continue
+                st.success(report.summary(), icon=":material/check:")
+                for note in report.notes:
+                    st.caption(note)
+            data.changed()
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _tile(
+    _engine: DuckDBEngine, _fx: FxTable, db: str, stamp: str, fx_stamp: tuple[str, float], currency: str
+) -> UnitTile | None:
+    return last_full_month_unit_cost(_engine, _fx, None, Metric.EFFECTIVE, currency)
+
+
+def overview_tile(view: View) -> None:
+    """For the Overview: last full month's EffectiveCost per unit of the default metric (orders),
+    with its change from the month before; says so plainly when no metric is loaded."""
+    table = data.fx()
+    tile = _tile(data.engine(), table, data.db_key(), metrics_stamp(), _fx_stamp(table), view.currency)
+    if tile is None:
+        st.metric("Cost per unit", "no metrics", help="Load business metrics on the Unit economics page.", border=True)
+        return
+    change = None if tile.change is None else f"{tile.change:+.1%} vs {tile.month.replace(day=1) - dt.timedelta(1):%b}"
+    st.metric(
+        f"Unit cost per {tile.metric}, {tile.month:%b %Y}",
+        unit_text(tile.unit_cost, tile.currency),
+        change,
+        delta_color="inverse",
+        help="EffectiveCost (all owners, after allocation) divided by the month's total of the metric.",
+        border=True,
+    )
