@@ -190,7 +190,8 @@ def spend(
     if len(set(group_by)) != len(group_by):
         raise UnknownDimension("the same dimension twice in group-by")
     sql = _Sql(_needs_detail([*group_by, *filters.dimensions]))
-    keys = [f'{sql.dimension(d)} AS "{d}"' for d in group_by]
+    # Positional aliases: SQL names are case-insensitive, and tag:team and tag:Team are two keys.
+    keys = [f"{sql.dimension(d)} AS _g{i}" for i, d in enumerate(group_by)]
     period = _period(grain, sql.day)
     if period is not None:
         keys.append(f"{period} AS {PERIOD}")
@@ -212,6 +213,7 @@ def spend(
     span = data_span(engine)
     factors = _factors(fx, currency, span)
     raw = engine.query(query, sql.params, frames={"fx": factors[["currency", "day", "factor"]]})
+    raw.columns = [group_by[int(c[2:])] if c.startswith("_g") else c for c in raw.columns]
     names = [*group_by, *([PERIOD] if period is not None else [])]
     return SpendResult(
         frame=_combine_currencies(raw, names),

@@ -3,7 +3,7 @@ source, and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import data, dataload, datapage, filters
+from ui import data, dataload, datapage, filters, rightsizing, unit_economics
 from ui.text import inline_code
 
 st.title("Data", anchor=False)
@@ -64,6 +64,11 @@ st.info(
 )
 dataload.load_controls()
 dataload.last_load(entries)
+
+st.subheader("Utilisation and business metrics", anchor=False)
+st.caption("Inputs beside the cost exports: utilisation for Rightsizing, business metrics for Unit economics.")
+rightsizing.loader()
+unit_economics.loader()
 
 st.subheader("Exchange rates", anchor=False)
 fx = data.fx()

@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from ui import anomalies, data, filters, overview
+from ui import anomalies, data, filters, overview, unit_economics
 from ui import forecast as fc
 
 st.title("Overview", anchor=False)
@@ -65,10 +65,15 @@ st.caption(
 )
 open_events = [e for e in anomalies.events(cur, last - dt.timedelta(days=anomalies.OPEN_DAYS - 1)) if e.open]
 tiles, owner = overview.kpi_tiles(start_kpi, end_kpi, cur, result, open_events)
-for col, tile in zip(st.columns(len(tiles)), tiles, strict=True):
+*kpi_cols, unit_col = st.columns(len(tiles) + 1)
+for col, tile in zip(kpi_cols, tiles, strict=True):
     col.metric(tile.label, tile.value, border=True, help=tile.help)
     col.caption(tile.caption)
     col.page_link(tile.page, label=tile.link)
+if view is not None:
+    with unit_col:
+        unit_economics.overview_tile(view)
+        st.page_link("app_pages/unit_economics.py", label="Unit economics")
 
 left, right = st.columns([3, 2])
 with left:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +30,25 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         con.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def sample_copy(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session sample for a module that opens the database itself: the app tests hold
+    the original open read-write in this process, and DuckDB refuses a second, read-only connection."""
+    target = tmp_path_factory.mktemp("copy") / "sample.duckdb"
+    shutil.copy(sample_db, target)
+    return target
+
+
+@pytest.fixture
+def sample(sample_db: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a fresh copy of the session sample, for a test that changes it."""
+    path = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, path)
+    con = connect(path)
+    yield con
+    con.close()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ a separate SQL query on the raw tables (line_items, tag_sets), never the allocat
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +17,6 @@ from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.ingest.run import ingest_paths
 from analytics.queries import spend
 from analytics.schema import EVERYTHING, Filters, Grain, Metric
-from analytics.store import connect
 from tests.focus_rows import row, write_csv
 from tests.store_state import fingerprint
 
@@ -45,15 +42,6 @@ shared_costs:
     split: {split}
     {weights}
 """
-
-
-@pytest.fixture
-def sample(sample_db: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = tmp_path / "sample.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    yield con
-    con.close()
 
 
 def usd(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> dict[tuple, Decimal]:

@@ -153,3 +153,14 @@ def test_explore_shows_what_each_owner_received_from_shared_costs(
     shared = next(c for c in table.columns if c.startswith("Of which shared"))
     assert table[shared].sum() > 0
     assert table.loc[table["alloc:business_unit"] == "Unallocated", shared].sum() == 0
+
+
+def test_a_rules_file_edited_by_hand_is_applied_on_the_next_run(
+    db: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(db, monkeypatch)
+    assert any("`Unallocated`" in c.value for c in at.caption)
+    rules.write_text(rules.read_text().replace("default: Unallocated", "default: No owner yet"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("`No owner yet`" in c.value for c in at.caption)

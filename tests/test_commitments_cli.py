@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ KEYS = {
     "estimated_monthly_savings", "estimated_utilization", "estimated_coverage", "break_even_months",
     "lookback_days", "discount_rate",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def sample_copy(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the session sample: the app tests hold the original open read-write in this process,
-    and DuckDB refuses a second, read-only connection to it."""
-    target = tmp_path_factory.mktemp("commitments") / "sample.duckdb"
-    shutil.copy(sample_db, target)
-    return target
 
 
 @pytest.mark.parametrize("kind", ["compute-sp", "ri", "azure-ri", "azure-sp", "gcp-cud", "gcp-flex-cud"])

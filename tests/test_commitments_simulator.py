@@ -3,7 +3,6 @@ direct hour-by-hour evaluation."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +16,6 @@ from analytics.commitments.plan import build_plan
 from analytics.commitments.simulate import best_level, curve, evaluate, prepare
 from analytics.engine import DuckDBEngine
 from analytics.store import connect
-
-
-@pytest.fixture(scope="module")
-def sample_copy(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the session sample: the app tests hold the original open read-write in this process,
-    and DuckDB refuses a second, read-only connection to it."""
-    target = tmp_path_factory.mktemp("commitments") / "sample.duckdb"
-    shutil.copy(sample_db, target)
-    return target
 
 
 def _net(residual: np.ndarray, discounts: np.ndarray, level: float) -> float:

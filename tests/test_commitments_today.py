@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -21,15 +20,6 @@ from tests.realdata import REALDATA
 
 SCENARIOS = REALDATA / "focus-spec-examples" / "commitment_discount_scenarios"
 DAY = dt.date(2023, 1, 1)
-
-
-@pytest.fixture(scope="module")
-def sample_copy(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the session sample: the app tests hold the original open read-write in this process,
-    and DuckDB refuses a second, read-only connection to it."""
-    target = tmp_path_factory.mktemp("commitments") / "sample.duckdb"
-    shutil.copy(sample_db, target)
-    return target
 
 
 def _load_scenario(tmp_path: Path, *names: str) -> DuckDBEngine:

@@ -13,7 +13,7 @@ from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable, load_fx
 from analytics.ingest.run import ingest_paths
 from analytics.queries import UnknownDimension, dimension_values, dimensions, spend
-from analytics.schema import Filters, Grain, Metric
+from analytics.schema import EVERYTHING, Filters, Grain, Metric
 from tests.focus_rows import row, write_csv
 
 NASTY = "x'); DROP TABLE line_items; --"
@@ -138,3 +138,17 @@ def test_dimensions_list_columns_then_tag_keys_by_spend(data: DuckDBEngine) -> N
 
 def test_dimension_values_come_largest_first_with_none_for_not_set(data: DuckDBEngine) -> None:
     assert dimension_values(data, "tag:team") == ["payments", "search", NASTY, None]
+
+
+def test_two_tag_keys_differing_only_in_case_are_two_dimensions(sample: duckdb.DuckDBPyConnection) -> None:
+    frame = spend(DuckDBEngine(sample), load_fx(), EVERYTHING, ["tag:team", "tag:Team"], Metric.BILLED).frame
+    assert set(frame.columns) == {"tag:team", "tag:Team", "cost", "shared"}
+    raw = sample.execute(
+        "SELECT r.BillingCurrency, t.TagValue, sum(r.BilledCost) FROM line_items r "
+        "JOIN tag_sets t ON t.x_TagSetId = r.x_TagSetId WHERE t.TagKey = 'Team' GROUP BY ALL"
+    ).fetchall()
+    assert raw
+    for currency, value, amount in raw:  # each in its own currency, so nothing is converted
+        own = Filters.of(None, None, {"BillingCurrency": [currency], "tag:Team": [value]})
+        got = spend(DuckDBEngine(sample), load_fx(), own, [], Metric.BILLED, currency=currency).frame
+        assert got["cost"].sum() == pytest.approx(float(amount), abs=0.01)

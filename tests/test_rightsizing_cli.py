@@ -4,7 +4,6 @@ savings checked against sums computed here, on the raw line items."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +21,8 @@ def rightsizing(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy: the app tests of the same run keep the session sample open."""
-    path = tmp_path_factory.mktemp("rightsizing") / "sample.duckdb"
-    shutil.copy(sample_db, path)
-    return path
+def db(sample_copy: Path) -> Path:
+    return sample_copy
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ to independent SQL on the raw line items, to the cent."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -156,3 +157,27 @@ def test_every_sheet_is_set_up_for_finance_readers(plain):
     owner_sheet = wb[wb.sheetnames[3]]
     assert len(owner_sheet._charts) == 1
     assert AT.strftime("%Y-%m-%d %H:%M:%S") in [c.value for c in wb["Cover"]["B"]]
+
+
+def test_a_metric_per_owner_adds_a_volume_and_a_unit_cost_column(plain, tmp_path):
+    from analytics.unit_economics.metrics_ingest import load_metrics
+
+    # search misses a day: its unit cost is a gap, never a cost over part of its volume
+    days = [MONTH + dt.timedelta(days=i) for i in range(31)]
+    lines = ["date,metric,value,dimension,owner"]
+    lines += [f"{d},orders,{100 + i},tag:team,payments" for i, d in enumerate(days)]
+    lines += [f"{d},orders,50,tag:team,search" for d in days[1:]]
+    (tmp_path / "orders.csv").write_text("\n".join(lines) + "\n")
+    load_metrics(plain, str(tmp_path / "orders.csv"))
+    _, wb, _ = generate(plain)
+    header, rows = table_rows(wb["Summary"], "Owner")
+    columns = [c.value for c in wb["Summary"][header]]
+    assert columns[-2:] == ["orders (volume)", "Cost per orders"]
+    by_owner = {r[0]: r for r in rows}
+    expected = raw_by_team(plain)
+    volume = sum(100 + i for i in range(31))
+    assert by_owner["payments"][-2] == volume
+    assert by_owner["payments"][-1] == pytest.approx(expected["payments"] / volume, abs=1e-4)
+    assert by_owner["search"][-1] is None
+    payments_row = header + 1 + [r[0] for r in rows].index("payments")
+    assert wb["Summary"].cell(row=payments_row, column=len(columns)).number_format.startswith('"$"#,##0.0000')

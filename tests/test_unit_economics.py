@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -19,7 +17,6 @@ from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.queries import spend
 from analytics.schema import Filters, Grain, Metric
-from analytics.store import connect
 from analytics.unit_economics import decompose, split_change, unit_cost, unit_costs
 from analytics.unit_economics.metrics import UnknownMetric
 from analytics.unit_economics.metrics_ingest import load_metrics
@@ -27,15 +24,6 @@ from analytics.unit_economics.metrics_ingest import load_metrics
 FX = load_fx(DEFAULT_FX_PATH)
 COMMERCE = ("payments", "checkout", "catalog", "search")
 DATA = ("data-platform", "analytics", "ml", "recommendations")
-
-
-@pytest.fixture
-def sample(sample_db: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = tmp_path / "sample.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    yield con
-    con.close()
 
 
 def raw_costs(con: duckdb.DuckDBPyConnection, owner_sql: str, grain: str = "month", metric: str = "EffectiveCost"):

@@ -4,25 +4,13 @@ replaces what is stored for its metric, dimension and dates in one go."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from analytics.store import connect
 from analytics.unit_economics.metrics_ingest import MetricsError, load_metrics
-
-
-@pytest.fixture
-def sample(sample_db: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = tmp_path / "sample.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    yield con
-    con.close()
 
 
 def stored(con: duckdb.DuckDBPyConnection) -> list[tuple]:

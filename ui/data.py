@@ -5,6 +5,7 @@ Filters (a `.cursor()` per query, via DuckDBEngine). After every write, `changed
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from analytics import queries, sources, store
 from analytics.allocation.refresh import Status, refresh
+from analytics.allocation.rules import default_rules_path
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, FxError, FxTable, load_fx
 from analytics.queries import SpendResult
@@ -119,11 +121,27 @@ def engine() -> DuckDBEngine:
     database cannot be opened."""
     path = store.default_db_path()
     try:
-        return DuckDBEngine(_prepare(path))
+        con = _prepare(path)
     except store.StoreError as exc:
         st.error(f"Cannot open the cost database. {exc}", icon=":material/error:")
         st.stop()
         raise  # unreachable: st.stop raises
+    _follow_rules_file()
+    return DuckDBEngine(con)
+
+
+def _rules_stamp() -> tuple[str, float]:
+    rules = default_rules_path()
+    return str(rules), rules.stat().st_mtime if rules.exists() else 0.0
+
+
+def _follow_rules_file() -> None:
+    """A rules file edited by hand while the app runs is applied on the next page run."""
+    status = _allocation.get(str(store.default_db_path()))
+    if status is not None and status.stamp != _rules_stamp():
+        with writer() as cur:
+            _allocate(cur)
+        st.cache_data.clear()
 
 
 @contextlib.contextmanager
@@ -143,8 +161,9 @@ _allocation: dict[str, Status] = {}
 
 def _allocate(cur: duckdb.DuckDBPyConnection) -> Status:
     """Re-apply the allocation rules if they or the data changed (the caller holds the write lock)."""
+    stamp = _rules_stamp()
     with st.spinner("Applying the allocation rules"):
-        status = refresh(cur)
+        status = dataclasses.replace(refresh(cur), stamp=stamp)
     _allocation[str(store.default_db_path())] = status
     return status
 

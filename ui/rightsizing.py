@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import replace
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -26,6 +27,7 @@ from analytics.rightsizing.stats import resource_series
 from analytics.rightsizing.utilization_ingest import UtilizationError, load_utilization
 from analytics.schema import Metric
 from ui import data
+from ui.uploads import load_uploads
 
 TTL = data.TTL
 SHEET = "rightsizing_price_sheet"  # session state: (digest, name, frame) of the uploaded price sheet
@@ -280,18 +282,7 @@ def loader() -> None:
             key="rightsizing_scale",
         )
         if files and st.button("Load", key="rightsizing_load", icon=":material/upload:"):
-            for upload in files:
-                try:
-                    with data.writer() as cur:
-                        result = load_utilization(cur, upload.name, upload.getvalue(), scale=str(scale))
-                except UtilizationError as exc:
-                    st.error(f"{upload.name}: refused, nothing loaded.", icon=":material/error:")
-                    st.dataframe(pd.DataFrame({"problem": exc.problems}), hide_index=True)
-                    continue
-                st.success(result.summary(), icon=":material/check:")
-                for note in result.notes:
-                    st.caption(note)
-            data.changed()
+            load_uploads(files, partial(load_utilization, scale=str(scale)), UtilizationError)
         sheet = st.file_uploader(
             "Price sheet (optional): provider, instance_type, price_per_hour[, region]",
             type=["csv"],

@@ -38,6 +38,7 @@ from analytics.unit_economics.targets import (
 from analytics.unit_economics.tile import UnitTile, last_full_month_unit_cost
 from ui import data
 from ui.filters import View
+from ui.uploads import load_uploads
 
 TTL = data.TTL
 GRAINS = (Grain.DAY, Grain.WEEK, Grain.MONTH)
@@ -402,18 +403,7 @@ def loader() -> None:
             "Metric files", type=["csv", "gz", "parquet"], accept_multiple_files=True, key="unit_upload"
         )
         if files and st.button("Load", key="unit_load", icon=":material/upload:"):
-            for upload in files:
-                try:
-                    with data.writer() as cur:
-                        report = load_metrics(cur, upload.name, upload.getvalue())
-                except MetricsError as exc:
-                    st.error(f"{upload.name}: refused, nothing loaded.", icon=":material/error:")
-                    st.dataframe(pd.DataFrame({"problem": exc.problems}), hide_index=True)
-                    continue
-                st.success(report.summary(), icon=":material/check:")
-                for note in report.notes:
-                    st.caption(note)
-            data.changed()
+            load_uploads(files, load_metrics, MetricsError)
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)

@@ -22,6 +22,7 @@ class Status:
     path: Path
     error: str | None = None
     applied: Applied | None = None
+    stamp: tuple[str, float] | None = None  # the rules file's path and modification time, when read
 
 
 def last_applied(con: duckdb.DuckDBPyConnection) -> Rules:

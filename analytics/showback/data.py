@@ -20,6 +20,8 @@ from analytics.schema import Filters, Grain
 from analytics.showback.fingerprint import fingerprint, source_totals
 from analytics.showback.reconcile import Reconciliation, reconcile
 from analytics.showback.request import PackRequest
+from analytics.unit_economics.metrics import catalog
+from analytics.unit_economics.metrics import values as metric_values
 
 TOP_RESOURCES = 25  # per owner; the rest of an owner's spend is one "all other resources" line
 OWNER = "owner"
@@ -51,6 +53,7 @@ class PackData:
     rates: pd.DataFrame  # FX rates used: currency, rate_date, per_unit (reporting currency per unit)
     data_span: tuple[dt.date, dt.date]  # first and last day with charges inside the months
     previous_has_data: bool
+    unit_values: pd.DataFrame  # owner, metric, value: business metrics per owner (NaN: a day has none)
 
     @property
     def data_fingerprint(self) -> str:
@@ -138,7 +141,24 @@ def gather(engine: Engine, fx: FxTable, request: PackRequest, progress: Progress
         rates=_rates(fx, request, list(sources["currency"])),
         data_span=(pd.Timestamp(days["first"].iloc[0]).date(), pd.Timestamp(days["last"].iloc[0]).date()),
         previous_has_data=not previous.empty,
+        unit_values=_unit_values(engine, request),
     )
+
+
+def _unit_values(engine: Engine, request: PackRequest) -> pd.DataFrame:
+    """For each business metric with values per owner of the pack's owner dimension, each owner's
+    volume over the months; NaN when a day has no value (a cost over part of the volume would read
+    as a better unit cost than it is). Company-wide metrics are left to the Unit economics page."""
+    days = (request.end - request.first).days + 1
+    frames = []
+    for info in catalog(engine).values():
+        if request.owner not in info.owner_dimensions:
+            continue
+        found = metric_values(engine, info.name, request.owner, request.first, request.end, Grain.MONTH)
+        per = found.groupby(OWNER, dropna=False).agg(value=("value", "sum"), days=("days", "sum")).reset_index()
+        per["value"] = per["value"].where(per["days"] == days)
+        frames.append(per.assign(metric=info.name)[[OWNER, "metric", "value"]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[OWNER, "metric", "value"])
 
 
 def _top_resources(frame: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -143,13 +144,15 @@ def summary(wb: Workbook, data: PackData, names: TableNames, rows: list[OwnerRow
         )
         + 1
     )
+    columns, extra = _unit_columns(data)
     values = [
-        [r.label, r.direct, r.shared, r.total, r.previous, r.change, r.change_ratio, r.budget, r.variance] for r in rows
+        [r.label, r.direct, r.shared, r.total, r.previous, r.change, r.change_ratio, r.budget, r.variance, *extra(r)]
+        for r in rows
     ]
-    first, last = write_table(ws, top, SUMMARY_COLUMNS, values, names, "Summary", request.currency, reserve=1)
+    first, last = write_table(ws, top, columns, values, names, "Summary", request.currency, reserve=1)
     total = last + 1
     set_text(ws.cell(row=total, column=1), "Total")
-    for col, column in enumerate(SUMMARY_COLUMNS, start=1):
+    for col, column in enumerate(columns, start=1):
         cell = ws.cell(row=total, column=col)
         cell.font = BOLD
         letter = get_column_letter(col)
@@ -160,6 +163,30 @@ def summary(wb: Workbook, data: PackData, names: TableNames, rows: list[OwnerRow
             cell.value = f'=IF(E{total}=0,"",F{total}/ABS(E{total}))'
             cell.number_format = PERCENT
     finish(ws, f"B{top + 1}", top)
+
+
+def _unit_columns(data: PackData) -> tuple[tuple[Column, ...], Callable[[OwnerRow], list[object]]]:
+    """The Summary's columns, with a volume and a unit cost per business metric that has values per
+    owner of this owner dimension (unit cost = total / volume; empty where a day has no value)."""
+    metrics = sorted(set(data.unit_values["metric"]))
+    volumes: dict[tuple[object, str], float] = {
+        (owner, str(metric)): float(value)
+        for owner, metric, value in zip(
+            data.unit_values[OWNER], data.unit_values["metric"], data.unit_values["value"], strict=True
+        )
+    }
+    columns = list(SUMMARY_COLUMNS)
+    for metric in metrics:
+        columns += [Column(f"{metric} (volume)", "integer", 14), Column(f"Cost per {metric}", "unit", 14)]
+
+    def extra(row: OwnerRow) -> list[object]:
+        out: list[object] = []
+        for metric in metrics:
+            volume = float(volumes.get((row.owner, metric), float("nan"))) if row.is_owner else float("nan")
+            out += [volume, float(row.total) / volume if volume > 0 else None]
+        return out
+
+    return tuple(columns), extra
 
 
 def by_service(wb: Workbook, data: PackData, names: TableNames, rows: list[OwnerRow]) -> None:

@@ -29,19 +29,21 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
-def money_format(currency: str) -> str:
-    """Two decimals, thousands separators, negatives red with a minus, and the currency shown."""
+def money_format(currency: str, decimals: int = 2) -> str:
+    """Two decimals (four for a unit cost), thousands separators, negatives red with a minus, and the
+    currency shown."""
     code = re.sub(r"[^A-Z]", "", currency.upper())[:3] or "XXX"
+    number = "#,##0." + "0" * decimals
     symbol = _SYMBOLS.get(code)
     if symbol:
-        return f'"{symbol}"#,##0.00;[Red]-"{symbol}"#,##0.00'
-    return f'#,##0.00 "{code}";[Red]-#,##0.00 "{code}"'
+        return f'"{symbol}"{number};[Red]-"{symbol}"{number}'
+    return f'{number} "{code}";[Red]-{number} "{code}"'
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str = "text"  # text | money | percent | integer | date | formula
+    kind: str = "text"  # text | money | unit (money per unit, 4 decimals) | percent | integer | date | formula
     width: float = 14.0
     currency: str | None = None  # for money: overrides the table's currency
 
@@ -81,6 +83,8 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, column: Column, c
         cell.value = value
     if column.kind == "money":
         cell.number_format = money_format(column.currency or currency)
+    elif column.kind == "unit":
+        cell.number_format = money_format(column.currency or currency, 4)
     elif column.kind == "percent":
         cell.number_format = PERCENT
     elif column.kind == "integer":
