@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument("--json", action="store_true")
 
     query = commands.add_parser("query", parents=[common], help="spend by dimensions and time")
-    query.add_argument("--group-by", default="", help="DIM[,DIM]: FOCUS columns or tag:<key>")
+    query.add_argument("--group-by", default="", help="DIM[,DIM]: FOCUS columns, tag:<key> or alloc:<name>")
     query.add_argument(
         "--where", action="append", default=[], metavar="DIM=VALUE", help="repeatable; an empty VALUE means not set"
     )

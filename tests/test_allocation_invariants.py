@@ -232,3 +232,31 @@ def test_a_preview_changes_nothing_stored(sample: duckdb.DuckDBPyConnection) -> 
     assert fingerprint(sample) == before
     assert table["before"].sum() == pytest.approx(table["after"].sum(), abs=0.01)
     assert table["shared_after"].sum() > 0
+
+
+def test_the_top_untagged_resources_are_ranked_by_spend_converted_to_one_currency(
+    sample: duckdb.DuckDBPyConnection,
+) -> None:
+    from analytics.allocation.coverage import top_untagged
+
+    apply_rules(sample, parse_rules(""))
+    got = top_untagged(DuckDBEngine(sample), FX, EVERYTHING, "team", limit=5, currency="USD")
+    expected = sample.execute(
+        """
+        WITH fx AS (
+            SELECT valid_from, currency, usd_per_unit FROM read_csv(?)
+            UNION ALL SELECT DATE '1970-01-01', 'USD', 1
+        )
+        SELECT r.ResourceId, sum(r.EffectiveCost * fx.usd_per_unit) AS cost
+        FROM line_items r
+        ASOF JOIN fx ON fx.currency = r.BillingCurrency AND CAST(r.ChargePeriodStart AS DATE) >= fx.valid_from
+        WHERE r.ResourceId IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM tag_sets t WHERE t.x_TagSetId = r.x_TagSetId AND t.TagKey = 'team' AND t.TagValue IS NOT NULL
+        )
+        GROUP BY 1 ORDER BY cost DESC LIMIT 5
+        """,
+        [str(DEFAULT_FX_PATH)],
+    ).fetchall()
+    assert list(got["ResourceId"]) == [r[0] for r in expected]
+    for cost, (_, raw) in zip(got["cost"], expected, strict=True):
+        assert cost == pytest.approx(float(raw), abs=0.01)

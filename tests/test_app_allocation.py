@@ -164,3 +164,13 @@ def test_a_rules_file_edited_by_hand_is_applied_on_the_next_run(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("`No owner yet`" in c.value for c in at.caption)
+
+
+def test_a_mistyped_finops_rules_keeps_the_applied_rules_and_says_why(
+    db: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_cli("allocate", "--db", str(db)).returncode == 0
+    monkeypatch.setenv("FINOPS_RULES", str(rules.with_name("alocation.yaml")))
+    result = run_cli("query", "--db", str(db), "--group-by", "alloc:business_unit", "--format", "json")
+    assert result.returncode == 0 and "alloc:business_unit" in result.stdout
+    assert "alocation.yaml: no such rules file (named by FINOPS_RULES)" in result.stderr

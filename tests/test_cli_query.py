@@ -104,3 +104,18 @@ def test_a_half_cent_rounds_up_in_query_output(tmp_path: Path) -> None:
         == 0
     )
     assert query_json(db, "--metric", "billed") == [{"cost": 1.01}]
+
+
+def test_the_help_of_every_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from analytics.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    commands = capsys.readouterr().out.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert {"query", "allocate", "showback", "commitments", "rightsizing", "forecast", "unit-cost"} <= set(commands)
+    for command in commands:
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0, command
+        assert "--db" in capsys.readouterr().out, command

@@ -125,12 +125,12 @@ def tag_coverage(filters: Filters, by: str | None, currency: str) -> pd.DataFram
 
 
 @st.cache_data(ttl=data.TTL, max_entries=32, show_spinner=False)
-def _untagged(_engine: DuckDBEngine, db: str, filters: Filters, key: str) -> pd.DataFrame:
-    return coverage.top_untagged(_engine, filters, key)
+def _untagged(_engine: DuckDBEngine, db: str, filters: Filters, key: str, currency: str) -> pd.DataFrame:
+    return coverage.top_untagged(_engine, data.fx(), filters, key, currency=currency)
 
 
-def untagged(filters: Filters, key: str) -> pd.DataFrame:
-    return _untagged(data.engine(), data.db_key(), filters, key)
+def untagged(filters: Filters, key: str, currency: str) -> pd.DataFrame:
+    return _untagged(data.engine(), data.db_key(), filters, key, currency)
 
 
 @st.cache_data(ttl=data.TTL, max_entries=8, show_spinner=False)

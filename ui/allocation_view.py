@@ -58,8 +58,8 @@ def coverage_tab(view: View) -> None:
     first = sorted(keys, key=lambda k: k != "team")  # the usual owner key first
     key = st.selectbox("Top untagged resources, for the tag key", first, key="alloc_untagged_key")
     st.dataframe(
-        allocation.untagged(view.filters, key),
-        column_config={"cost": st.column_config.NumberColumn("EffectiveCost", format="%,.2f")},
+        allocation.untagged(view.filters, key, view.currency),
+        column_config={"cost": st.column_config.NumberColumn(f"EffectiveCost ({view.currency})", format="%,.2f")},
         hide_index=True,
         width="stretch",
     )

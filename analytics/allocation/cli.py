@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.allocation.apply import apply_rules
+from analytics.allocation.apply import apply_rules, is_current
 from analytics.allocation.coverage import allocated_share
-from analytics.allocation.refresh import is_fresh, refresh
+from analytics.allocation.refresh import current_rules, refresh
 from analytics.allocation.rules import check_against, default_rules_path, load_rules
 from analytics.cli_common import Handler, UsageError, db_path, to_cent
 from analytics.engine import DuckDBEngine
@@ -33,19 +33,20 @@ def open_allocated(db: Path, rules: Path | None) -> duckdb.DuckDBPyConnection:
             raise UsageError(f"--rules {rules}: no such file")
         load_rules(rules)  # raises RulesError with the line and reason
     con = connect(db, read_only=True)
-    if is_fresh(con, rules):
+    in_force, error = current_rules(con, rules)
+    if error:
+        print(f"warning: {error}; the last applied rules stay in force", file=sys.stderr)
+    if is_current(con, in_force):
         return con
     con.close()
     con = connect(db)
-    status = refresh(con, rules)
-    if status.error:
-        print(f"warning: {status.error}; the last applied rules stay in force", file=sys.stderr)
+    refresh(con, rules)
     return con
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:
     allocate = commands.add_parser(
-        "allocate", parents=[common], help="validate and apply the allocation rules; show % of spend allocated"
+        "allocate", parents=[common], help="validate and apply the allocation rules; show the share of spend allocated"
     )
     allocate.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     allocate.add_argument("--check", action="store_true", help="only validate the rules file, change nothing")

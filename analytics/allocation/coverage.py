@@ -122,22 +122,29 @@ def tag_coverage(
     return frame.sort_values(["group", "tagged"], ascending=[True, False], ignore_index=True)
 
 
-def top_untagged(engine: Engine, filters: Filters, key: str, limit: int = 20) -> pd.DataFrame:
-    """Resources whose line items lack tag `key` (after normalisation), most EffectiveCost first,
-    in their billing currency."""
+def top_untagged(
+    engine: Engine, fx: FxTable, filters: Filters, key: str, limit: int = 20, currency: str = "USD"
+) -> pd.DataFrame:
+    """Resources whose line items lack tag `key` (after normalisation), most EffectiveCost first, in
+    `currency` (rows without a rate are left out, as in every total)."""
+    span = data_span(engine)
+    if span is None:
+        return pd.DataFrame(columns=["ResourceId", "ResourceName", "ServiceName", "SubAccountName", "cost"])
     where, params = _filters_sql(filters, detail=True)
     sql = f"""
         SELECT r.ResourceId, any_value(r.ResourceName) AS ResourceName, any_value(r.ServiceName) AS ServiceName,
-               any_value(r.SubAccountName) AS SubAccountName, r.BillingCurrency,
-               CAST(sum(r.EffectiveCost) AS DOUBLE) AS cost
+               any_value(r.SubAccountName) AS SubAccountName,
+               CAST(sum(r.EffectiveCost * CAST(fx.factor AS DECIMAL(18, 9))) AS DOUBLE) AS cost
         FROM line_items r
+        JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = CAST(r.ChargePeriodStart AS DATE)
         WHERE r.ResourceId IS NOT NULL AND {where}
           AND (r.x_TagSetId IS NULL OR r.x_TagSetId NOT IN
                (SELECT x_TagSetId FROM alloc_tags WHERE TagKey = ? AND TagValue IS NOT NULL))
-        GROUP BY r.ResourceId, r.BillingCurrency
+        GROUP BY r.ResourceId
         ORDER BY cost DESC LIMIT ?
     """
-    return engine.query(sql, [*params, key, limit])
+    factors = fx.daily_factors(currency, span[0], span[1])[["currency", "day", "factor"]]
+    return engine.query(sql, [*params, key, limit], frames={"fx": factors})
 
 
 def _filters_sql(filters: Filters, detail: bool = False) -> tuple[str, list[object]]:

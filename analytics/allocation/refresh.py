@@ -40,15 +40,9 @@ def current_rules(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> t
     """The rules in `path` (default: `FINOPS_RULES` or data/allocation.yaml), or, when that file is
     not valid, the last applied ones together with the reason."""
     try:
-        return load_rules(path or default_rules_path()), None
+        return load_rules(path), None
     except RulesError as exc:
         return last_applied(con), str(exc)
-
-
-def is_fresh(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
-    """True when nothing needs re-applying (usable on a read-only connection)."""
-    rules, _ = current_rules(con, path)
-    return is_current(con, rules)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> Status:

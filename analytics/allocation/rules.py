@@ -128,9 +128,13 @@ EMPTY = Rules()
 
 
 def load_rules(path: Path | None = None) -> Rules:
-    """The rules in `path` (default: `default_rules_path()`); no file means no rules."""
+    """The rules in `path` (default: `default_rules_path()`); no data/allocation.yaml means no rules,
+    but a file named by FINOPS_RULES must exist (a typo must not silently drop the allocation)."""
+    named = path is None and bool(os.environ.get("FINOPS_RULES"))
     path = path or default_rules_path()
     if not path.exists():
+        if named:
+            raise RulesError(f"{path}: no such rules file (named by FINOPS_RULES)")
         return EMPTY
     try:
         text = path.read_text(encoding="utf-8")
