@@ -125,3 +125,10 @@ def test_mapping_a_key_moves_it_from_another_canonical_key() -> None:
     text = edit.add_key_aliases(VALID, "owner", ["team_name"])
     rules = parse_rules(text)
     assert rules.alias_of("team_name") == "owner" and rules.alias_of("Team") == "team"
+
+
+def test_fixed_weights_name_owners_by_their_canonical_tag_value() -> None:
+    text = VALID.replace("to: tag:team", "to: tag:env").replace(
+        "split: proportional", "split: fixed\n    weights: {Production: 70, dev: 30}"
+    )
+    assert parse_rules(text).pools[0].weights == (("prod", 70.0), ("dev", 30.0))

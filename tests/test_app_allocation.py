@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analytics.allocation.rules import parse_rules
 from analytics.store import DATA_DIR
 from tests.app_fixtures import new_app
 from tests.test_bad_input import run_cli
@@ -174,3 +175,18 @@ def test_a_mistyped_finops_rules_keeps_the_applied_rules_and_says_why(
     result = run_cli("query", "--db", str(db), "--group-by", "alloc:business_unit", "--format", "json")
     assert result.returncode == 0 and "alloc:business_unit" in result.stdout
     assert "alocation.yaml: no such rules file (named by FINOPS_RULES)" in result.stderr
+
+
+def test_a_value_variant_is_mapped_into_the_draft_in_one_click(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "allocation.yaml"
+    empty.write_text("tags:\n  keys:\n    env: [Environment, environment]\n")
+    monkeypatch.setenv("FINOPS_RULES", str(empty))
+    at = page(db, monkeypatch)
+    at.selectbox(key="alloc_values_key").set_value("env").run()
+    button = next(b for b in at.button if b.label == "Map onto prod")
+    button.click().run()
+    rules = parse_rules(at.text_area(key="alloc_editor").value)
+    prod = dict(dict(rules.value_aliases)["env"])["prod"]
+    assert {"Production", "PRD"} <= set(prod)

@@ -115,6 +115,15 @@ class Rules:
                 return canonical
         return None
 
+    def canonical_value(self, key: str, value: str) -> str:
+        """The canonical spelling of `value` of canonical tag `key` under the value aliases."""
+        for tag, values in self.value_aliases:
+            if tag == key:
+                for canonical, aliases in values:
+                    if value.lower() in {a.lower() for a in (canonical, *aliases)}:
+                        return canonical
+        return value
+
     def referenced(self) -> list[str]:
         """Every dimension the conditions and pool targets name, in order of appearance."""
         names: list[str] = []
@@ -335,7 +344,9 @@ class _Parser:
                     raise self.fail(weight, f"weight of {owner.value!r} must be a number") from None
                 if not percent > 0:
                     raise self.fail(weight, f"weight of {owner.value!r} must be more than 0")
-                weights.append((self.text(owner, "an owner"), percent))
+                who = self.text(owner, "an owner")
+                # An owner named by an alias gets the canonical value the tags will carry.
+                weights.append((rules.canonical_value(tag_key(to), who) if is_tag(to) else who, percent))
             total = sum(w for _, w in weights)
             if abs(total - 100) > 1e-9:
                 raise self.fail(parts["weights"], f"pool {name!r}: the weights add up to {total:g}, not 100")
