@@ -26,7 +26,8 @@ st.caption(
     f"Lookback {found.start} to {found.end} (UTC days, ending on the last day with utilisation). "
     f"Savings on {settings.metric.label} in {view.currency} per month (730 h), from each resource's own cost; "
     f"a size fits when CPU p{settings.percentile:g} and peak memory, plus {settings.headroom:.0%} headroom, stay "
-    f"within it and under the {settings.target:.0%} target. The sidebar's dates and filters do not apply here."
+    f"within it; the risk level says how close the projected utilisation comes to the {settings.target:.0%} target "
+    "(high: over it). The sidebar's dates and filters do not apply here."
 )
 rs.kpis(frame, view.currency)
 

@@ -16,7 +16,9 @@ KEYS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", ["compute-sp", "ri", "azure-ri", "azure-sp", "gcp-cud", "gcp-flex-cud"])
+@pytest.mark.parametrize(
+    "kind", ["compute-sp", "ec2-instance-sp", "ri", "azure-ri", "azure-sp", "gcp-cud", "gcp-flex-cud"]
+)
 def test_the_json_has_every_key_the_issue_lists(
     sample_copy: Path, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:

@@ -3,6 +3,7 @@ direct hour-by-hour evaluation."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +104,9 @@ def test_the_maximum_savings_level_on_the_sample_company_agrees_with_the_closed_
         items = inventory(engine)
     finally:
         con.close()
-    assert demand is not None and demand.is_hourly
-    aws = demand.families_of(("aws",))
+    assert demand is not None
+    assert demand.daily_share_of(demand.families_of(("aws",), ("instance",))) < 0.01  # EC2 is hourly
+    aws = demand.families_of(("aws",))  # with Lambda and Fargate, which come in daily rows
     series = demand.total[:, aws].sum(axis=1)  # all eligible AWS usage, covered or not, one rate
     result = analyse(_group(series, 0.28), 1, "no-upfront")
     exact = _closed_form(series, 0.28)
@@ -134,3 +136,107 @@ def test_replacements_are_sized_on_the_residual_after_expiry(sample_copy: Path) 
     assert after.group.residual.sum() == pytest.approx(demand.total[:, aws].sum())
     assert plan.coverage_after == pytest.approx(0.0)
     assert plan.total("max", after=True) >= plan.total("max")
+
+
+def test_lambda_and_fargate_are_in_the_compute_savings_plan_demand_at_their_own_rates(sample_copy: Path) -> None:
+    con = connect(sample_copy, read_only=True)
+    try:
+        engine = DuckDBEngine(con)
+        demand = load_demand(engine, 30)
+        items = inventory(engine)
+        assert demand is not None
+        (expected,) = con.execute(
+            """SELECT sum(COALESCE(NULLIF(ContractedCost, 0), NULLIF(ListCost, 0), EffectiveCost))
+               FROM line_items WHERE ServiceName IN ('AWS Lambda', 'AWS Fargate') AND ChargeCategory = 'Usage'
+               AND PricingCategory IN ('Standard', 'Committed') AND PricingUnit NOT IN ('Hours', 'Requests')
+               AND ChargePeriodStart >= ? AND ChargePeriodEnd <= ?""",
+            [demand.start, demand.end],
+        ).fetchone()
+    finally:
+        con.close()
+    serverless = demand.families_of(("aws",), ("lambda", "fargate"))
+    assert float(expected) > 0
+    assert demand.total[:, serverless].sum() == pytest.approx(float(expected), rel=1e-9)
+    rates = load_rates()
+    compute = build_plan(demand, "compute-sp", 1, "no-upfront", rates, items)
+    by_family = dict(zip(compute.rates["family"], compute.rates["discount"], strict=True))
+    lam = [f for f, k in zip(demand.families, demand.kinds, strict=True) if k == "lambda"]
+    far = [f for f, k in zip(demand.families, demand.kinds, strict=True) if k == "fargate"]
+    assert lam and far
+    assert {by_family[f] for f in lam} == {rates.rate("compute-sp:lambda", 1, "no-upfront")} == {0.15}
+    assert {by_family[f] for f in far} == {rates.rate("compute-sp:fargate", 1, "no-upfront")} == {0.20}
+    assert not compute.is_hourly  # the sample's serverless usage comes in daily rows
+    per_family = build_plan(demand, "ec2-instance-sp", 1, "no-upfront", rates, items)
+    assert not set(per_family.rates["family"]) & {*lam, *far}  # never sized on serverless usage
+    assert per_family.is_hourly
+
+
+def test_a_serverless_rate_row_for_an_instrument_that_does_not_cover_it_is_refused(tmp_path: Path) -> None:
+    from analytics.commitments.instruments import RatesError
+
+    path = tmp_path / "rates.csv"
+    path.write_text("instrument,term_years,payment,discount_rate,source\nri:lambda,1,no-upfront,0.1,x\n")
+    with pytest.raises(RatesError, match="line 2, instrument: 'ri:lambda'"):
+        load_rates(path)
+
+
+def _daily_db(path: Path) -> Path:
+    """Three days of one EC2 family, billed in daily rows: $48, $96 and $24 a day on demand. The
+    lookback ends an hour after the last row starts, so only the first two days are whole in it."""
+    con = connect(path)
+    try:
+        for day, cost in ((1, 48.0), (2, 96.0), (3, 24.0)):
+            con.execute(
+                """INSERT INTO line_items (ProviderName, ServiceName, RegionId, SkuId, SkuPriceDetails,
+                   ChargeCategory, PricingCategory, PricingUnit, BillingCurrency, BillingAccountId,
+                   ChargePeriodStart, ChargePeriodEnd, ListCost, ContractedCost, EffectiveCost, BilledCost)
+                   VALUES ('AWS', 'Amazon Elastic Compute Cloud', 'us-east-1', 'SKU1',
+                   '{"InstanceType": "m6i.large", "InstanceSeries": "M6I", "OperatingSystem": "Linux"}',
+                   'Usage', 'Standard', 'Hours', 'USD', 'acct', ?, ?, ?, ?, ?, ?)""",
+                [f"2026-05-0{day} 00:00:00", f"2026-05-0{day + 1} 00:00:00", cost, cost, cost, cost],
+            )
+    finally:
+        con.close()
+    return path
+
+
+def test_daily_rows_are_spread_evenly_over_their_hours_and_flagged(tmp_path: Path) -> None:
+    db = _daily_db(tmp_path / "daily.duckdb")
+    con = connect(db, read_only=True)
+    try:
+        demand = load_demand(DuckDBEngine(con), 7)
+    finally:
+        con.close()
+    assert demand is not None
+    assert not demand.is_hourly and demand.daily_share == pytest.approx(1.0)
+    series = demand.total.sum(axis=1)
+    first = int((dt.datetime(2026, 5, 1) - demand.start).total_seconds() // 3600)
+    assert first >= 0 and len(series) == first + 49
+    assert np.allclose(series[first : first + 24], 2.0) and np.allclose(series[first + 24 : first + 48], 4.0)
+    assert series[first + 48] == pytest.approx(1.0)  # the first hour of the third day
+    assert series.sum() == pytest.approx(48.0 + 96.0 + 1.0)
+    plan = build_plan(demand, "compute-sp", 1, "no-upfront", load_rates(), inventory_of(db))
+    assert not plan.is_hourly and plan.daily_share == pytest.approx(1.0)
+
+
+def test_on_daily_data_the_command_warns_that_the_optimum_is_overestimated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from analytics.cli import main
+
+    db = _daily_db(tmp_path / "daily.duckdb")
+    assert main(["commitments", "--db", str(db), "--lookback", "7"]) == 0
+    assert "warning: the usage is daily, not hourly" in capsys.readouterr().out
+    assert main(["commitments", "--db", str(db), "--lookback", "7", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["hourly_data"] is False and result["daily_share"] == pytest.approx(1.0)
+
+
+def inventory_of(db: Path):  # noqa: ANN201
+    con = connect(db, read_only=True)
+    try:
+        return inventory(DuckDBEngine(con))
+    finally:
+        con.close()

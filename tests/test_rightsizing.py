@@ -67,9 +67,9 @@ def test_an_8xlarge_at_8_percent_p99_steps_down_to_the_smallest_size_under_the_t
     out = run(resource("i-1", "m6i.8xlarge", cpu=8.0, mem=10.0), percentile=99.0)
     row = out.loc["i-1"]
     assert row["action"] == "downsize"
-    assert row["proposed"] == "m6i.xlarge"  # 4 vCPU: 8% of 32 = 2.56 vCPU, x1.25 = 3.2 vCPU needed
+    assert row["proposed"] == "m6i.xlarge"  # 4 vCPU: 8% of 32 = 2.56 vCPU, x1.2 = 3.07 vCPU needed
     assert row["cpu_after"] == pytest.approx(64.0)  # under the 80% target
-    assert 8.0 * 32 / 2 > 80  # the next size down (2 vCPU) would be over it
+    assert 2.56 * 1.2 > 2  # the next size down (2 vCPU) is too small for the need
     assert row["risk"] == "medium"  # memory lands on 80% of its 16 GiB: at the target
 
 
@@ -92,7 +92,7 @@ def test_without_memory_data_memory_is_never_shrunk():
     assert "memory kept" in no_memory["reason"]
     with_memory = run(resource("i-5", "r6i.8xlarge", cpu=5.0, mem=10.0)).loc["i-5"]
     assert with_memory["action"] == "downsize"
-    assert with_memory["proposed"] == "r6i.xlarge"  # 256 GiB x 10% x 1.25 = 32 GiB
+    assert with_memory["proposed"] == "r6i.xlarge"  # 256 GiB x 10% x 1.2 = 30.7 GiB -> 32 GiB
 
 
 def test_thirty_hours_of_data_are_needed():
@@ -103,13 +103,13 @@ def test_thirty_hours_of_data_are_needed():
 
 def test_savings_are_the_price_difference_times_running_hours_per_month():
     row = run(resource("i-7", "m6i.8xlarge", cpu=20.0, mem=10.0, rate=1.0)).loc["i-7"]
-    # 20% of 32 vCPU x 1.25 = 8 vCPU -> m6i.2xlarge, a quarter of the normalisation factor
+    # 20% of 32 vCPU x 1.2 = 7.68 vCPU -> m6i.2xlarge (8 vCPU), a quarter of the normalisation factor
     assert row["proposed"] == "m6i.2xlarge"
     assert row["monthly_savings"] == pytest.approx(1.0 * (1 - 16 / 64) * 730)
 
 
 def test_a_cheaper_family_in_the_data_is_taken_when_it_fits_and_the_same_family_wins_a_tie():
-    busy = resource("i-8", "m6i.8xlarge", cpu=40.0, mem=20.0)  # needs 16 vCPU, 32 GiB
+    busy = resource("i-8", "m6i.8xlarge", cpu=40.0, mem=20.0)  # needs 15.4 vCPU, 30.7 GiB
     other = resource("i-9", "c6i.8xlarge", cpu=70.0, cpu_max=95, mem=70.0)  # puts c6i prices in the data
     out = run(busy, other)
     assert out.loc["i-8", "proposed"] == "c6i.4xlarge"  # 0.68/h against m6i.4xlarge's 0.768/h
@@ -128,6 +128,52 @@ def test_the_what_if_totals_match_a_full_evaluation_of_each_scenario():
     for (q, h), total in zip(scenarios, totals["monthly_savings"], strict=True):
         single = evaluate(stats, facts, SHAPES, Settings(percentile=q, headroom=h), od, empty)
         assert total == pytest.approx(single["monthly_savings"].sum())
+
+
+def test_headroom_moves_the_savings_at_the_default_target():
+    # 30% of 32 vCPU = 9.6 vCPU: with no headroom a 16-vCPU m6i.4xlarge fits at 60%; with 20% the need
+    # is 11.5 vCPU, still 16; at 12% p99 (3.84 vCPU) 0 headroom fits 4 vCPU, 20% needs 4.6 -> 8 vCPU.
+    resources = [resource("i-13", "m6i.8xlarge", cpu=12.0, mem=5.0), resource("i-14", "m6i.8xlarge", cpu=30.0)]
+    none = run(*resources, headroom=0.0)
+    some = run(*resources, headroom=0.2)
+    assert none.loc["i-13", "proposed"] == "m6i.xlarge" and some.loc["i-13", "proposed"] == "m6i.2xlarge"
+    assert none["monthly_savings"].sum() > some["monthly_savings"].sum()
+    assert none.loc["i-13", "cpu_after"] == pytest.approx(96.0)  # over the 80% target: sized, but flagged
+    assert none.loc["i-13", "risk"] == "high"
+    assert some.loc["i-13", "risk"] == "low"  # 48% of the new size: 0.6 of the target
+
+
+def test_the_target_sets_the_risk_level_not_the_size():
+    loose = run(resource("i-15", "m6i.8xlarge", cpu=12.0, mem=5.0), target=1.0).loc["i-15"]
+    tight = run(resource("i-15", "m6i.8xlarge", cpu=12.0, mem=5.0), target=0.5).loc["i-15"]
+    assert loose["proposed"] == tight["proposed"] == "m6i.2xlarge"
+    assert (loose["risk"], tight["risk"]) == ("very_low", "medium")  # 48% against 100% and against 50%
+
+
+def test_cash_savings_leave_out_the_share_under_commitments():
+    from analytics.rightsizing.report import cash_savings, total_savings
+
+    stats, facts = resource("i-16", "m6i.8xlarge", cpu=0.4, cpu_max=0.9, rate=1.0)
+    facts = {**facts, "committed_share": 0.25, "commitment": "Reserved Instance"}
+    other = resource("i-17", "m6i.8xlarge", cpu=0.4, cpu_max=0.9, rate=2.0)
+    out = run((stats, facts), other)
+    assert total_savings(out) == pytest.approx(3.0 * 730)
+    assert cash_savings(out) == pytest.approx(0.75 * 730 + 2.0 * 730)
+
+
+def test_the_csv_download_never_starts_a_cell_with_a_formula_character():
+    import csv
+    import io
+
+    from analytics.rightsizing.report import csv_bytes
+
+    stats, facts = resource("i-18", "m6i.8xlarge", cpu=0.4, cpu_max=0.9)
+    names = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"]
+    frames = [run((stats, {**facts, "resource_name": n, "owner": n})).reset_index() for n in names]
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(pd.concat(frames)).decode("utf-8"), newline="")))
+    assert [r["resource_name"] for r in rows] == ["'" + n for n in names[:-1]] + ["plain"]
+    assert [r["owner"] for r in rows] == ["'" + n for n in names[:-1]] + ["plain"]
+    assert float(rows[0]["monthly_savings"]) > 0  # numbers are left as numbers
 
 
 def test_a_price_sheet_listing_both_types_sets_the_price_ratio(tmp_path):

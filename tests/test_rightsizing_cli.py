@@ -46,6 +46,17 @@ def test_the_json_has_recommendations_and_their_total(output):
     assert {r["action"] for r in recs} >= {"terminate", "downsize"}  # the sample has an idle and an oversized VM
 
 
+def test_cash_savings_leave_out_the_savings_on_hours_under_commitments(output):
+    recs = output["recommendations"]
+    committed = sum(r["committed_savings"] or 0.0 for r in recs)
+    assert committed > 0  # the sample runs some measured VMs under commitments
+    assert output["cash_monthly_savings"] == pytest.approx(output["total_monthly_savings"] - committed, abs=0.005)
+    shares = [r for r in recs if r["committed_share"]]
+    assert all(
+        r["committed_savings"] == pytest.approx(r["monthly_savings"] * r["committed_share"], abs=0.01) for r in shares
+    )
+
+
 def window_hours_and_cost(db: Path, output: dict, resource_id: str) -> tuple[float, float]:
     con = duckdb.connect(str(db), read_only=True)
     try:

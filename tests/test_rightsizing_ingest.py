@@ -61,6 +61,16 @@ def test_a_good_file_loads_and_a_second_replaces_the_same_timestamps(db, tmp_pat
         ("i-a,2026-05-01T00:00:00Z,cpu_pct,avg,five,3600\n", "line 5, field value: 'five' is not a number"),
         ("i-a,2026-05-01T00:00:00Z,cpu_pct,avg,5,0\n", "line 5, field interval_seconds: '0' is not a whole number"),
         (
+            "i-a,2026-05-01T00:00:00Z,cpu_pct,avg,5,86401\n",
+            "line 5, field interval_seconds: '86401' is not a whole number of seconds from 1 to 86400",
+        ),
+        (  # would wrap round to 3600 as int32
+            "i-a,2026-05-01T00:00:00Z,cpu_pct,avg,5,4294970896\n",
+            "line 5, field interval_seconds: '4294970896' is not a whole number",
+        ),
+        ("i-a,2026-05-01T00:00:00Z,net_out_mbps,avg,inf,3600\n", "line 5, field value: 'inf' is not a finite number"),
+        ("i-a,2026-05-01T00:00:00Z,cpu_pct,max,-inf,3600\n", "line 5, field value: '-inf' is not a finite number"),
+        (
             "i-a,2026-05-01T00:00:00Z,cpu_pct,avg,5,3600\ni-a,2026-05-01 00:00:00,cpu_pct,avg,6,3600\n",
             "line 6, duplicate of line 5",
         ),

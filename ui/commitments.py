@@ -217,9 +217,9 @@ def today_section(cur: str, start: dt.date, end: dt.date) -> None:
 
 
 def daily_warning(p: Plan) -> None:
-    if not p.demand.is_hourly:
+    if not p.is_hourly:
         st.warning(
-            f"{p.demand.daily_share:.0%} of this usage comes in daily rows, spread evenly over their hours: "
+            f"{p.daily_share:.0%} of this usage comes in daily rows, spread evenly over their hours: "
             "the troughs inside a day are hidden, so the optimum below is **overestimated**. Hourly exports give "
             "an honest answer.",
             icon=":material/warning:",

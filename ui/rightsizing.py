@@ -142,22 +142,31 @@ def controls(currency: str) -> Settings:
 def kpis(frame: pd.DataFrame, currency: str) -> None:
     down, idle = frame[frame["action"] == DOWNSIZE], frame[frame["action"] == TERMINATE]
     total = report.total_savings(frame)
-    committed = float(frame["committed_savings"].sum())
-    cols = st.columns(4)
+    cash = report.cash_savings(frame)
+    committed = total - cash
+    cols = st.columns(5)
     cols[0].metric("Monthly savings", money_text(total, currency, compact=True), border=True)
     cols[1].metric(
-        "Downsize", f"{len(down)} · {money_text(report.total_savings(down), currency, compact=True)}", border=True
+        "Cash savings",
+        money_text(cash, currency, compact=True),
+        border=True,
+        help="The monthly savings less the part on hours covered by commitments (reservations, savings plans, "
+        "CUDs): that part frees commitment capacity rather than cash.",
     )
     cols[2].metric(
+        "Downsize", f"{len(down)} · {money_text(report.total_savings(down), currency, compact=True)}", border=True
+    )
+    cols[3].metric(
         "Idle: stop or terminate",
         f"{len(idle)} · {money_text(report.total_savings(idle), currency, compact=True)}",
         border=True,
     )
-    cols[3].metric("Measured resources", f"{len(frame)}", border=True)
+    cols[4].metric("Measured resources", f"{len(frame)}", border=True)
     if committed >= 0.005:
         st.caption(
             f"{money_text(committed, currency)} of the monthly savings is on hours covered by commitments: it frees "
-            "commitment capacity (for other usage to take up) rather than cash."
+            f"commitment capacity (for other usage to take up) rather than cash, so {money_text(cash, currency)} "
+            "a month comes off the bill."
         )
 
 

@@ -60,7 +60,8 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         con.close()
     kind = args.type or next(
-        (k for k in FLEXIBLE_FIRST if demand.families_of(INSTRUMENTS[k].providers).any()), "compute-sp"
+        (k for k in FLEXIBLE_FIRST if demand.families_of(INSTRUMENTS[k].providers, INSTRUMENTS[k].kinds).any()),
+        "compute-sp",
     )
     try:
         plan = build_plan(demand, kind, args.term, args.payment, rates, items, args.discount)
@@ -77,7 +78,8 @@ def _run(args: argparse.Namespace) -> int:
 def _result(plan: Plan, today: dict[str, Any], lookback: int) -> dict[str, Any]:
     best, safe = summarise(plan.now, "max"), summarise(plan.now, "conservative")
     after = summarise(plan.after, "max")
-    weights = plan.demand.total[:, plan.demand.families_of(plan.instrument.providers)].sum(axis=0)
+    eligible = plan.demand.families_of(plan.instrument.providers, plan.instrument.kinds)
+    weights = plan.demand.total[:, eligible].sum(axis=0)
     rate = float(np.average(plan.rates["discount"], weights=weights)) if weights.sum() > 0 else None
     return {
         "coverage": today["coverage"],
@@ -90,7 +92,8 @@ def _result(plan: Plan, today: dict[str, Any], lookback: int) -> dict[str, Any]:
         "payment": plan.payment,
         "currency": plan.demand.currency,
         "lookback_days": lookback,
-        "hourly_data": plan.demand.is_hourly,
+        "hourly_data": plan.is_hourly,
+        "daily_share": plan.daily_share,
         "discount_rate": rate,
         "discount_rates": plan.rates.to_dict("records"),
         "recommended_hourly_commitment": best.hourly_commitment,

@@ -2,9 +2,18 @@
 (algorithms.md §0.2), split into what each existing commitment covers and what ran on demand.
 
 A discount family is provider | region | instance series | operating system (from SkuPriceDetails,
-FOCUS's InstanceSeries / OperatingSystem; the SkuId when those are missing). Eligible rows are Usage
-at Standard or Committed pricing, never spot, purchases or unused commitment, of compute instance
-SKUs, or of any SKU that a commitment has covered (the empirical fallback of §0.3).
+FOCUS's InstanceSeries / OperatingSystem; the SkuId when those are missing), or provider | region |
+service for serverless compute. Eligible rows are Usage at Standard or Committed pricing, never spot,
+purchases or unused commitment, of compute instance SKUs, of the serverless compute that flexible
+commitments cover (§0.3 and §1.1: AWS Lambda and Fargate for the Compute Savings Plan, GKE and Cloud
+Run for GCP flexible CUDs), or of any SKU that a commitment has covered (the empirical fallback of
+§0.3). Each family has a `kind` ("instance" or the serverless service) so that per-family
+instruments (EC2 Instance SP, RIs, reservations, resource CUDs) never size on serverless usage.
+
+Deviations: serverless rows are matched by ServiceName and their PricingUnit, not by a price list:
+"Hours" (EKS / GKE cluster fees) and "Requests" (Lambda and Cloud Run request charges, which savings
+plans do not discount) are left out. Azure's savings plan is given virtual machines only (§0.3 names
+no other Azure service and we ship no copy of the toolkit's CommitmentDiscountEligibility.csv).
 """
 
 from __future__ import annotations
@@ -21,7 +30,12 @@ from analytics.fx import FxTable
 
 LOOKBACKS = (7, 30, 60)
 ON_DEMAND = ""  # the commitment id of usage no commitment covered
+DAILY_TOLERANCE = 0.01  # below this share of multi-hour rows the demand counts as hourly
 COMPUTE_SERVICES = ("Amazon Elastic Compute Cloud", "Amazon EC2", "Virtual Machines", "Compute Engine")
+INSTANCE = "instance"
+# ServiceName -> kind of the serverless compute a flexible commitment covers (instruments.py says which)
+SERVERLESS = {"AWS Lambda": "lambda", "AWS Fargate": "fargate", "Kubernetes Engine": "gke", "Cloud Run": "cloud-run"}
+NOT_DISCOUNTED_UNITS = ("Hours", "Requests")  # cluster fees and request charges of those services
 
 _DETAIL = "json_extract_string(r.SkuPriceDetails, '$.{}')"
 _FAMILY = (
@@ -40,11 +54,12 @@ class Demand:
     end: dt.datetime
     families: tuple[str, ...]
     providers: tuple[str, ...]  # per family
+    kinds: tuple[str, ...]  # per family: INSTANCE or a SERVERLESS kind
     commitments: tuple[str, ...]
     on_demand: np.ndarray  # [H, F]
     covered: np.ndarray  # [K, H, F]
     covered_effective: np.ndarray  # [K, F] what that coverage cost (amortised), over the window
-    daily_share: float  # share of the ODE that came in rows longer than an hour (spread evenly)
+    daily: np.ndarray  # [F] ODE that came in rows longer than an hour (spread evenly over their hours)
     currency: str
 
     @property
@@ -56,12 +71,29 @@ class Demand:
         """E: all eligible usage, covered or not, [H, F]."""
         return self.on_demand + self.covered.sum(axis=0)
 
+    def daily_share_of(self, mask: np.ndarray | None = None) -> float:
+        """Share of the ODE (of the families in `mask`, default all) that came in multi-hour rows."""
+        keep = np.ones(len(self.families), dtype=bool) if mask is None else mask
+        whole = float(self.total[:, keep].sum())
+        return float(self.daily[keep].sum()) / whole if whole > 0 else 0.0
+
+    @property
+    def daily_share(self) -> float:
+        return self.daily_share_of()
+
     @property
     def is_hourly(self) -> bool:
-        return self.daily_share < 0.01
+        return self.daily_share < DAILY_TOLERANCE
 
-    def families_of(self, provider_match: tuple[str, ...]) -> np.ndarray:
-        return np.array([p.strip().lower() in provider_match for p in self.providers], dtype=bool)
+    def families_of(self, provider_match: tuple[str, ...], kinds: tuple[str, ...] | None = None) -> np.ndarray:
+        """Families of these providers (ProviderName, lower-case) and, when given, of these kinds."""
+        return np.array(
+            [
+                p.strip().lower() in provider_match and (kinds is None or k in kinds)
+                for p, k in zip(self.providers, self.kinds, strict=True)
+            ],
+            dtype=bool,
+        )
 
 
 def _window(engine: Engine, lookback_days: int) -> tuple[dt.datetime, dt.datetime] | None:
@@ -87,6 +119,11 @@ def load_demand(
         return None
     start, end = window
     services = ", ".join("?" for _ in COMPUTE_SERVICES)
+    serverless = ", ".join("?" for _ in SERVERLESS)
+    units = ", ".join("?" for _ in NOT_DISCOUNTED_UNITS)
+    kind_case = " ".join("WHEN r.ServiceName = ? THEN ?" for _ in SERVERLESS)
+    is_instance = f"(r.ServiceName IN ({services}) AND {_DETAIL.format('InstanceType')} IS NOT NULL)"
+    is_serverless = f"(r.ServiceName IN ({serverless}) AND COALESCE(r.PricingUnit, '') NOT IN ({units}))"
     sql = f"""
         WITH committed_skus AS (
             SELECT DISTINCT ProviderName, SkuId FROM line_items
@@ -95,7 +132,12 @@ def load_demand(
         )
         SELECT date_trunc('hour', r.ChargePeriodStart) AS hour,
                greatest(1, date_diff('hour', r.ChargePeriodStart, r.ChargePeriodEnd)) AS span,
-               {_FAMILY} AS family, r.ProviderName AS provider,
+               CASE WHEN {is_instance} THEN {_FAMILY} WHEN {is_serverless}
+                    THEN concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), r.ServiceName, '')
+                    ELSE {_FAMILY} END AS family,
+               CASE WHEN {is_instance} THEN '{INSTANCE}' WHEN {is_serverless} THEN CASE {kind_case} END
+                    ELSE '{INSTANCE}' END AS kind,
+               r.ProviderName AS provider,
                CASE WHEN r.PricingCategory = 'Committed' THEN COALESCE(r.CommitmentDiscountId, '?') ELSE '' END AS cid,
                sum({converted(ode())}) AS ode,
                sum({converted("r.EffectiveCost")}) AS effective
@@ -103,13 +145,23 @@ def load_demand(
         WHERE r.ChargePeriodStart >= ? AND r.ChargePeriodStart < ?
           AND r.ChargeCategory = 'Usage' AND r.PricingCategory IN ('Standard', 'Committed')
           AND COALESCE(r.CommitmentDiscountStatus, 'Used') <> 'Unused'
-          AND ((r.ServiceName IN ({services}) AND {_DETAIL.format("InstanceType")} IS NOT NULL)
+          AND ({is_instance} OR {is_serverless}
                OR (r.ProviderName, r.SkuId) IN (SELECT (ProviderName, SkuId) FROM committed_skus))
         GROUP BY ALL
         HAVING sum({converted(ode())}) IS NOT NULL
     """
     frames = {"fx": fx_frame(fx, currency, start.date(), end.date())}
-    raw = engine.query(sql, [start, end, *COMPUTE_SERVICES], frames=frames)
+    instance_params = [*COMPUTE_SERVICES]
+    serverless_params = [*SERVERLESS, *NOT_DISCOUNTED_UNITS]
+    kind_params = [v for pair in SERVERLESS.items() for v in pair]
+    # placeholders in text order: family CASE, kind CASE (with its inner CASE), then the WHERE clause
+    params = [
+        *instance_params, *serverless_params,
+        *instance_params, *serverless_params, *kind_params,
+        start, end,
+        *instance_params, *serverless_params,
+    ]  # fmt: skip
+    raw = engine.query(sql, params, frames=frames)
     return _arrays(raw, start, end, currency)
 
 
@@ -119,6 +171,7 @@ def _arrays(raw: pd.DataFrame, start: dt.datetime, end: dt.datetime, currency: s
     hours = int((end - start).total_seconds() // 3600)
     families = tuple(sorted(raw["family"].unique()))
     providers = tuple(raw.groupby("family")["provider"].first().reindex(families))
+    kinds = tuple(raw.groupby("family")["kind"].first().reindex(families))
     commitments = tuple(sorted(c for c in raw["cid"].unique() if c != ON_DEMAND))
     f_index = {f: i for i, f in enumerate(families)}
     k_index = {c: i + 1 for i, c in enumerate(commitments)}  # slot 0 is on demand
@@ -138,16 +191,19 @@ def _arrays(raw: pd.DataFrame, start: dt.datetime, end: dt.datetime, currency: s
     covered_effective = np.zeros((len(commitments), len(families)))
     used = slot > 0
     np.add.at(covered_effective, (slot[used] - 1, fam[used]), raw["effective"].astype(float).to_numpy()[used])
-    total = float(ode_values.sum())
+    daily = np.zeros(len(families))
+    multi_hour = np.repeat(reps > 1, reps) & keep
+    np.add.at(daily, np.repeat(fam, reps)[multi_hour], amount[multi_hour])
     return Demand(
         start=start,
         end=end,
         families=families,
         providers=providers,
+        kinds=kinds,
         commitments=commitments,
         on_demand=grid[0],
         covered=grid[1:],
         covered_effective=covered_effective,
-        daily_share=float(ode_values[span > 1].sum()) / total if total > 0 else 0.0,
+        daily=daily,
         currency=currency,
     )

@@ -31,6 +31,13 @@ class Instrument:
     flexible: bool
     focus_types: tuple[str, ...]  # CommitmentDiscountType values whose realised rate applies, lower-case
     category: str  # CommitmentDiscountCategory of what it buys: Spend or Usage
+    # Serverless kinds (demand.SERVERLESS) it also covers, beside instances (algorithms.md §0.3, §1.1).
+    # Their default rate is the rates file's row "<key>:<kind>" when there is one, else the instrument's.
+    serverless: tuple[str, ...] = ()
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return ("instance", *self.serverless)
 
     def serves(self, provider: str) -> bool:
         return provider.strip().lower() in self.providers
@@ -50,7 +57,13 @@ INSTRUMENTS: dict[str, Instrument] = {
     i.key: i
     for i in (
         Instrument(
-            "compute-sp", "AWS Compute Savings Plan", _AWS, True, ("savings plan", "compute savings plan"), "Spend"
+            "compute-sp",
+            "AWS Compute Savings Plan",
+            _AWS,
+            True,
+            ("savings plan", "compute savings plan"),
+            "Spend",
+            ("lambda", "fargate"),
         ),
         Instrument(
             "ec2-instance-sp", "AWS EC2 Instance Savings Plan", _AWS, False, ("ec2 instance savings plan",), "Spend"
@@ -60,7 +73,13 @@ INSTRUMENTS: dict[str, Instrument] = {
         Instrument("azure-sp", "Azure savings plan for compute", _AZURE, True, ("savings plan",), "Spend"),
         Instrument("gcp-cud", "GCP resource-based CUD", _GCP, False, ("committed use discount",), "Usage"),
         Instrument(
-            "gcp-flex-cud", "GCP Compute flexible CUD", _GCP, True, ("flexible committed use discount",), "Spend"
+            "gcp-flex-cud",
+            "GCP Compute flexible CUD",
+            _GCP,
+            True,
+            ("flexible committed use discount",),
+            "Spend",
+            ("gke", "cloud-run"),
         ),
     )
 }
@@ -84,13 +103,22 @@ class RateTable:
             )
         return self.rates[key]
 
+    def rate_for(self, instrument: str, kind: str, term: int, payment: str) -> tuple[float, str]:
+        """The default for usage of this kind: its own row ("compute-sp:lambda") if the file has one,
+        else the instrument's; and which row was used."""
+        own = (f"{instrument}:{kind}", term, payment)
+        if own in self.rates:
+            return self.rates[own], own[0]
+        return self.rate(instrument, term, payment), instrument
+
     def payments(self, instrument: str, term: int) -> list[str]:
         offered = {p for (i, t, p) in self.rates if i == instrument and t == term}
         return [p for p in PAYMENTS if p in offered]
 
 
 def load_rates(path: Path | str = DEFAULT_RATES_PATH) -> RateTable:
-    """Read and check data/discount_rates.csv: instrument, term_years (1|3), payment, discount_rate in [0, 1)."""
+    """Read and check data/discount_rates.csv: instrument (or instrument:serverless kind, e.g.
+    compute-sp:lambda), term_years (1|3), payment, discount_rate in [0, 1)."""
     path = Path(path)
     expected = ["instrument", "term_years", "payment", "discount_rate", "source"]
     try:
@@ -114,8 +142,12 @@ def load_rates(path: Path | str = DEFAULT_RATES_PATH) -> RateTable:
 
 def _key(path: Path, line: int, record: dict[str, str]) -> tuple[str, int, str]:
     instrument = (record["instrument"] or "").strip()
-    if instrument not in INSTRUMENTS:
+    base, _, kind = instrument.partition(":")
+    if base not in INSTRUMENTS:
         raise RatesError(f"{path}, line {line}, instrument: {instrument!r} is not one of {', '.join(INSTRUMENTS)}")
+    if kind and kind not in INSTRUMENTS[base].serverless:
+        offered = ", ".join(f"{base}:{k}" for k in INSTRUMENTS[base].serverless) or f"none for {base}"
+        raise RatesError(f"{path}, line {line}, instrument: {instrument!r}: serverless rows are {offered}")
     term = (record["term_years"] or "").strip()
     if term not in ("1", "3"):
         raise RatesError(f"{path}, line {line}, term_years: {term!r} must be 1 or 3")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.commitments.demand import Demand
+from analytics.commitments.demand import DAILY_TOLERANCE, Demand
 from analytics.commitments.instruments import INSTRUMENTS, Instrument, RateTable
 from analytics.commitments.optimise import Group, Result, analyse
 
@@ -34,6 +34,11 @@ class Plan:
     coverage_now: float | None  # of the instrument's eligible families, by every commitment in place
     coverage_after: float | None  # once those ending inside the horizon have expired
     horizon_months: int
+    daily_share: float = 0.0  # of the instrument's eligible demand, in rows longer than an hour
+
+    @property
+    def is_hourly(self) -> bool:
+        return self.daily_share < DAILY_TOLERANCE
 
     def total(self, marker: str, after: bool = False) -> float:
         return float(sum(r.markers[marker] for r in (self.after if after else self.now)))
@@ -51,10 +56,16 @@ def _rates(
     inventory: pd.DataFrame, override: float | None,
 ) -> tuple[np.ndarray, list[str]]:  # fmt: skip
     """Per family: the user's rate, else the rate realised by an existing commitment of this
-    instrument (and this term when its term is known) on that family, else the default table."""
+    instrument (and this term when its term is known) on that family, else the default table (its
+    serverless row for Lambda, Fargate, ... when it has one).
+
+    Deviation (§2 keys defaults by payment option): the realised rate ignores the payment option,
+    because FOCUS rows do not carry it and an amortised rate already folds the upfront part in; only
+    the term is matched, and only when the inventory knows it."""
     if override is not None:
         return np.full(len(idx), override), ["your rate"] * len(idx)
-    default = table.rate(ins.key, term, payment)
+    defaults = [table.rate_for(ins.key, demand.kinds[i], term, payment) for i in idx]
+    default = np.array([rate for rate, _ in defaults])
     known = inventory.set_index("id") if not inventory.empty else pd.DataFrame()
     same = []
     for k, cid in enumerate(demand.commitments):
@@ -68,7 +79,9 @@ def _rates(
     realised = np.divide(cost, covered, out=np.ones(len(idx)), where=covered > 0)
     use = (covered > 0) & (realised > 0) & (realised < 1)
     rates = np.where(use, 1 - realised, default)
-    return rates, ["realised in your data" if u else "default table" for u in use]
+    return rates, [
+        "realised in your data" if u else f"default table ({row})" for u, (_, row) in zip(use, defaults, strict=True)
+    ]
 
 
 def build_plan(
@@ -86,7 +99,7 @@ def build_plan(
     if discount is not None and not 0 <= discount < 1:
         raise ValueError(f"discount {discount}: must be at least 0 and below 1 (0.28 = 28 %)")
     ins = INSTRUMENTS[instrument]
-    idx = np.flatnonzero(demand.families_of(ins.providers))
+    idx = np.flatnonzero(demand.families_of(ins.providers, ins.kinds))
     rates, sources = _rates(demand, ins, idx, term_years, payment, table, inventory, discount)
     soon = _ending(inventory, demand.end + dt.timedelta(days=RENEWAL_WINDOW_DAYS))
     later = _ending(inventory, demand.end + dt.timedelta(days=round(30.4 * horizon_months)))
@@ -106,6 +119,7 @@ def build_plan(
         coverage_now=_coverage(total[:, idx], demand.on_demand[:, idx]),
         coverage_after=_coverage(total[:, idx], after_res[:, idx]),
         horizon_months=horizon_months,
+        daily_share=demand.daily_share_of(demand.families_of(ins.providers, ins.kinds)),
     )
 
 
@@ -128,6 +142,12 @@ def _groups(
 ) -> list[Group]:  # fmt: skip
     if len(idx) == 0:
         return []
+    # Deviation from §1.4.3: RIs, Azure reservations and GCP resource CUDs are sized like a spend
+    # commitment, in money (ODE $/h at the family's discount) per hour per family, not as a count of
+    # normalised units (AWS), size-flexibility ratios (Azure) or separate vCPU and memory quantities
+    # (GCP). Within a family the OD price is about proportional to the normalisation factor, so the
+    # optimum in money is the optimum in units times the unit price; the page and the CLI therefore
+    # give $/h, and converting to a count of the smallest size (or vCPU + GB) is left to the buyer.
     if ins.flexible:
         names = tuple(demand.families[i] for i in idx)
         label = f"all eligible {', '.join(sorted({demand.providers[i] for i in idx}))} families"

@@ -12,7 +12,7 @@ from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.rightsizing.inventory import OWNER
 from analytics.rightsizing.prices import PriceSheetError, load_price_sheet
-from analytics.rightsizing.report import records, total_savings
+from analytics.rightsizing.report import cash_savings, records, total_savings
 from analytics.rightsizing.run import prepare, recommendations
 from analytics.rightsizing.settings import Settings
 from analytics.rightsizing.shapes import ShapesError, load_shapes
@@ -101,6 +101,8 @@ def _rightsizing(args: argparse.Namespace) -> int:
             "currency": settings.currency,
             "recommendations": records(frame),
             "total_monthly_savings": total,
+            # without the savings on hours under commitments, which free capacity rather than cash
+            "cash_monthly_savings": cash_savings(frame),
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
@@ -116,6 +118,7 @@ def _rightsizing(args: argparse.Namespace) -> int:
             f"[{r['risk'] or '-'}]  {r['resource_id']}"
         )
     print(f"total monthly savings: {total:,.2f} {settings.currency}")
+    print(f"of which cash (not on hours under commitments): {cash_savings(frame):,.2f} {settings.currency}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The recommendation per resource, vectorised over all resources at once (algorithms.md §3.3):
-need = current size x usage x max(1 + headroom, 1 / target); the cheapest size meeting the CPU and
-memory need wins, the same family preferred; idle resources (max CPU <= 1 %) are terminate
+need = current size x usage x (1 + headroom); the cheapest size meeting the CPU and memory need
+wins, the same family preferred; the risk level says how close the projected utilisation of the new
+size comes to the target utilisation; idle resources (max CPU <= 1 %) are terminate
 candidates; savings = price difference x running hours per month on the chosen cost basis.
 
 Deviations from §3.3, on purpose: no perf_ratio between generations (we have no benchmark table,
@@ -60,7 +61,7 @@ def scenario_savings(
     frames = [
         base.assign(
             usage=base[percentile_column(q)].astype(float),
-            factor=max(1 + h, 1 / settings.target),
+            factor=1 + h,
             key=base["resource_id"] + f"\x00{i}",
             scenario=i,
         )

@@ -72,13 +72,34 @@ def total_savings(frame: pd.DataFrame) -> float:
     return to_cent(sum(to_cent(float(v)) for v in frame["monthly_savings"])) if len(frame) else 0.0
 
 
+def cash_savings(frame: pd.DataFrame) -> float:
+    """The total without the share on commitment-covered hours, which frees commitment capacity
+    rather than cash (algorithms.md §3); per line rounded like `total_savings`."""
+    if not len(frame):
+        return 0.0
+    pairs = zip(frame["monthly_savings"], frame["committed_savings"].fillna(0.0), strict=True)
+    return to_cent(sum(to_cent(float(s)) - to_cent(float(c)) for s, c in pairs))
+
+
 def table(frame: pd.DataFrame) -> pd.DataFrame:
     """The recommendations with the file column names, as written to CSV and Excel."""
     return pd.DataFrame(records(frame), columns=[name for _, name in FIELDS])
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    """Text a spreadsheet would read as a formula gets a leading apostrophe (OWASP CSV injection)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return table(frame).to_csv(index=False).encode("utf-8")
+    data = table(frame)
+    text = data.select_dtypes(include=["object", "string"]).columns
+    data[text] = data[text].map(_inert)
+    # CRLF rows (RFC 4180) so a CR or LF inside a cell is quoted rather than splitting the row
+    return data.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def excel_bytes(frame: pd.DataFrame, title: str) -> bytes:

@@ -18,9 +18,10 @@ class Settings:
 
     lookback_days: int = 14
     percentile: float = 99.5  # of CPU over the lookback
-    headroom: float = 0.2  # added to CPU and memory before choosing a size
-    # Ceiling on the projected utilisation of the new size (Azure Advisor's 80 % for non-user-facing
-    # workloads). The size must satisfy both: need = usage x max(1 + headroom, 1 / target).
+    headroom: float = 0.2  # added to CPU and memory before choosing a size: need = usage x (1 + headroom)
+    # What the risk level compares the projected utilisation of the new size with (Azure Advisor's
+    # 80 % for non-user-facing workloads). Not a sizing cap: as issue 7 defines it, headroom alone
+    # sizes, so headroom moves the result at every target.
     target: float = 0.8
     min_hours: float = 30.0
     idle_max_cpu: float = 1.0  # percent; AWS Cost Explorer's idle rule
@@ -43,4 +44,4 @@ class Settings:
     @property
     def factor(self) -> float:
         """Capacity needed per unit of observed usage."""
-        return max(1 + self.headroom, 1 / self.target)
+        return 1 + self.headroom

@@ -21,6 +21,7 @@ STATS = ("avg", "max", "p95", "p99")
 PERCENT_METRICS = ("cpu_pct", "mem_pct", "gpu_pct")
 SCALES = ("auto", "percent", "fraction")
 MAX_LISTED = 20
+MAX_INTERVAL = 86_400  # one day, in seconds
 KEY = ["resource_id", "metric", "stat", "timestamp"]
 
 
@@ -96,9 +97,14 @@ def validate(
     flag(~text["metric"].isin(METRICS), "field metric: {row[metric]!r} is not one of " + ", ".join(METRICS))
     flag(~text["stat"].isin(STATS), "field stat: {row[stat]!r} is not one of " + ", ".join(STATS))
     flag(values.isna(), "field value: {row[value]!r} is not a number")
+    infinite = values.notna() & ~np.isfinite(values)
+    flag(infinite, "field value: {row[value]!r} is not a finite number")
+    values = values.where(~infinite)  # reported once, not again by the range checks below
+    # Stored as int32; a day is the longest interval any monitoring export aggregates to.
     flag(
-        intervals.isna() | (intervals <= 0) | (intervals % 1 != 0),
-        "field interval_seconds: {row[interval_seconds]!r} is not a whole number of seconds above 0",
+        intervals.isna() | (intervals % 1 != 0) | (intervals < 1) | (intervals > MAX_INTERVAL),
+        "field interval_seconds: {row[interval_seconds]!r} is not a whole number of seconds from 1 to "
+        f"{MAX_INTERVAL}",
     )
     percent = text["metric"].isin(PERCENT_METRICS)
     notes: list[str] = []
