@@ -80,9 +80,10 @@ def raw_by_team(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict[str
     return {team: float(cost) for team, cost in rows}
 
 
-def table_rows(ws: openpyxl.worksheet.worksheet.Worksheet, header: str) -> tuple[int, list[tuple]]:
-    """The header row whose first cell is `header`, and the rows under it up to the first empty one."""
-    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
+def table_rows(ws: openpyxl.worksheet.worksheet.Worksheet, header: str, after: int = 0) -> tuple[int, list[tuple]]:
+    """The first header row below row `after` whose first cell is `header`, and the rows under it up
+    to the first empty one."""
+    for row in ws.iter_rows(min_row=after + 1, max_row=ws.max_row):
         if row[0].value == header:
             top = row[0].row
             break
@@ -94,3 +95,9 @@ def table_rows(ws: openpyxl.worksheet.worksheet.Worksheet, header: str) -> tuple
             break
         rows.append(values)
     return top, rows
+
+
+def summary_lines(wb: openpyxl.Workbook) -> list[tuple]:
+    """The Summary's lines (owners, no owner, rounding), without its SUM total row."""
+    _, rows = table_rows(wb["Summary"], "Owner")
+    return [r for r in rows if r[0] != "Total"]

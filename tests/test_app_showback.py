@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tests.app_fixtures import new_app
+from tests.showback_helpers import table_rows
 
 PAGE = "app_pages/showback.py"
+
+
+@pytest.fixture
+def app_db(sample_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy: building a pack records it in the database."""
+    monkeypatch.setenv("FINOPS_DB", str(sample_copy))
+    return sample_copy
 
 
 def open_page():
@@ -43,3 +54,7 @@ def test_building_the_workbook_offers_a_pack_that_opens_in_excel_readers(app_db)
     assert name.endswith(".xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(content))
     assert wb.sheetnames[0] == "Cover" and "Reconciliation" in wb.sheetnames
+    _, rows = table_rows(wb["Summary"], "Owner")
+    pack_total = sum(Decimal(str(r[3])) for r in rows if r[0] != "Total")
+    shown = next(m.value for m in at.metric if m.label.startswith("Total ("))
+    assert Decimal(shown.replace(",", "")) == pack_total.quantize(Decimal("0.01"))

@@ -8,12 +8,13 @@ import re
 
 import pytest
 
+from analytics.cli_common import to_cent
 from analytics.engine import DuckDBEngine
 from analytics.queries import UnknownDimension
 from analytics.showback import xl
 from analytics.showback.data import ShowbackError, gather
 from analytics.showback.request import PackRequest
-from analytics.showback.words import NO_OWNER
+from analytics.showback.words import NO_OWNER, ROUNDING
 from tests.showback_helpers import (
     AT,
     FX,
@@ -24,6 +25,7 @@ from tests.showback_helpers import (
     copy_with_rules,
     generate,
     raw_by_team,
+    summary_lines,
     table_rows,
 )
 
@@ -38,18 +40,23 @@ def plain(sample_db, tmp_path):
 def test_owner_totals_equal_an_independent_sum_of_the_raw_line_items_to_the_cent(plain):
     _, wb, _ = generate(plain)
     expected = raw_by_team(plain)
-    _, rows = table_rows(wb["Summary"], "Owner")
-    owners = {r[0]: r for r in rows if r[0] not in ("Total", NO_OWNER)}
+    rows = summary_lines(wb)
+    owners = {r[0]: r for r in rows if r[0] not in ("Total", NO_OWNER, ROUNDING)}
     assert set(owners) == {k for k in expected if k is not None}
     for team, row in owners.items():
         direct, shared, total = row[1], row[2], row[3]
         assert shared == 0  # no pools in these rules
-        assert abs(cent(total) - cent(expected[team])) <= cent(0.01), team
+        # Exactly what the query layer prints for the owner: its exact amount rounded half-up once.
+        assert cent(total) == cent(to_cent(expected[team])), team
         assert cent(direct) == cent(total)
     no_owner = next(r for r in rows if r[0] == NO_OWNER)
-    assert abs(cent(no_owner[3]) - cent(expected[None])) <= cent(0.01)
-    # The lines add up to the grand total of the raw line items, rounded once.
-    assert sum(cent(r[3]) for r in rows if r[0] != "Total") == cent(sum(expected.values()))
+    assert cent(no_owner[3]) == cent(to_cent(expected[None]))
+    # With the explicit Rounding line, the lines add up to the raw grand total rounded once.
+    rounding = next(r for r in rows if r[0] == ROUNDING)
+    assert cent(rounding[1]) == cent(rounding[3]) and cent(rounding[2]) == 0
+    assert sum(cent(r[3]) for r in rows) == cent(sum(expected.values()))
+    for row in rows:
+        assert cent(row[1]) + cent(row[2]) == cent(row[3]), row[0]
 
 
 def test_the_total_row_is_sum_formulas_over_exactly_the_owner_rows(plain):
@@ -72,10 +79,11 @@ def test_the_reconciliation_difference_is_zero_in_every_currency(plain):
     _, rows = table_rows(ws, "Currency")
     currencies = {r[0] for r in plain.execute("SELECT DISTINCT BillingCurrency FROM line_items").fetchall()}
     assert {r[0] for r in rows[:-1]} == currencies
-    for _, _, source, direct, shared, unallocated, difference, check in rows:
+    for _, _, source, direct, shared, unallocated, rounding, difference, check in rows:
         assert difference == 0
-        assert cent(source) == cent(direct) + cent(shared) + cent(unallocated)
-        assert re.fullmatch(r"=ROUND\(C(\d+)-D\1-E\1-F\1,2\)", check)
+        assert cent(source) == cent(direct) + cent(shared) + cent(unallocated) + cent(rounding)
+        assert abs(cent(rounding)) <= cent(0.01) * 20  # half a cent at most per owner line
+        assert re.fullmatch(r"=ROUND\(C(\d+)-D\1-E\1-F\1-G\1,2\)", check)
     raw = dict(
         plain.execute(
             "SELECT BillingCurrency, sum(EffectiveCost) FROM line_items WHERE ChargePeriodStart >= ? "
@@ -85,6 +93,27 @@ def test_the_reconciliation_difference_is_zero_in_every_currency(plain):
     )
     for row in rows[:-1]:
         assert cent(row[2]) == cent(raw[row[0]])
+
+
+def test_the_reconciliation_is_built_from_the_summary_lines_and_its_total_row(sample_db, tmp_path):
+    con = copy_with_rules(sample_db, tmp_path, POOL_RULES)
+    try:
+        _, wb, _ = generate(con)
+    finally:
+        con.close()
+    summary = summary_lines(wb)
+    owners = [r for r in summary if r[0] not in (NO_OWNER, ROUNDING)]
+    (no_owner,) = [r for r in summary if r[0] == NO_OWNER]
+    (rounding,) = [r for r in summary if r[0] == ROUNDING]
+    _, recon = table_rows(wb["Reconciliation"], "Currency")
+    reporting = recon[-1]
+    assert cent(reporting[3]) == sum(cent(r[1]) for r in owners)
+    assert cent(reporting[4]) == sum(cent(r[2]) for r in owners) > 0
+    assert cent(reporting[5]) == cent(no_owner[3])
+    assert cent(reporting[6]) == cent(rounding[3])
+    # The total row's SUM(D) is the Reconciliation's source total, to the cent.
+    assert sum(cent(r[3]) for r in summary) == cent(reporting[2])
+    assert sum(cent(r[2]) for r in summary) == cent(reporting[4])
 
 
 def test_shared_costs_distributed_add_up_to_the_raw_pool_total(sample_db, tmp_path):
@@ -100,12 +129,19 @@ def test_shared_costs_distributed_add_up_to_the_raw_pool_total(sample_db, tmp_pa
     assert pool_total > 0
     _, pools = table_rows(wb["Shared costs"], "Pool")
     assert pools[0][0] == "Support" and "split among the values of tag:team" in pools[0][1]
-    assert abs(cent(pools[0][4]) - cent(pool_total)) <= cent(0.01)
-    _, summary = table_rows(wb["Summary"], "Owner")
-    received = sum(cent(r[2]) for r in summary if r[0] != "Total")
-    assert abs(received - cent(pool_total)) <= cent(0.01) * len(summary)
+    total, distributed, kept, rounding = (cent(v) for v in pools[0][4:8])
+    assert total == cent(pool_total)
+    assert total == distributed + kept + rounding and kept == 0
+    summary = summary_lines(wb)
+    shared = {r[0]: cent(r[2]) for r in summary}
+    assert sum(shared.values()) == distributed
+    top, _ = table_rows(wb["Shared costs"], "Pool")
+    _, received = table_rows(wb["Shared costs"], "Pool", after=top)  # what each owner received
+    assert {r[1]: cent(r[2]) for r in received} == {k: v for k, v in shared.items() if v}
+    _, recon = table_rows(wb["Reconciliation"], "Currency")
+    assert cent(recon[-1][4]) == distributed
     # Moving the pool changes who pays, never the total.
-    assert sum(cent(r[3]) for r in summary if r[0] != "Total") == cent(sum(everything.values()))
+    assert sum(cent(r[3]) for r in summary) == cent(sum(everything.values()))
 
 
 def test_budgets_and_variance_come_from_the_budgets_table(plain):
@@ -143,7 +179,7 @@ def test_rows_beyond_the_sheet_limit_are_folded_into_one_line_that_says_so(plain
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(t.startswith("Capped") for t in texts)
     everything = raw_by_team(plain)
-    assert abs(sum(cent(r[4]) for r in rows) - cent(sum(everything.values()))) <= cent(0.01) * len(rows)
+    assert sum(cent(r[4]) for r in rows) == cent(sum(everything.values()))
 
 
 def test_every_sheet_is_set_up_for_finance_readers(plain):
@@ -181,3 +217,36 @@ def test_a_metric_per_owner_adds_a_volume_and_a_unit_cost_column(plain, tmp_path
     assert by_owner["search"][-1] is None
     payments_row = header + 1 + [r[0] for r in rows].index("payments")
     assert wb["Summary"].cell(row=payments_row, column=len(columns)).number_format.startswith('"$"#,##0.0000')
+
+
+def test_every_sub_table_adds_up_to_its_owners_summary_line_to_the_cent(sample_db, tmp_path):
+    con = copy_with_rules(sample_db, tmp_path, POOL_RULES)
+    try:
+        _, wb, _ = generate(con)
+    finally:
+        con.close()
+    summary = {r[0]: r for r in summary_lines(wb)}
+    _, services = table_rows(wb["By service"], "Owner")
+    for label, line in summary.items():
+        mine = [r for r in services if r[0] == label]
+        assert mine, label
+        for column in (2, 3, 4):  # direct, shared, total
+            assert sum(cent(r[column]) for r in mine) == cent(line[column - 1]), (label, column)
+    assert sum(cent(r[4]) for r in services) == sum(cent(r[3]) for r in summary.values())
+    owners = [label for label in summary if label not in (NO_OWNER, ROUNDING)]
+    assert set(owners) <= set(wb.sheetnames)
+    for label in owners:
+        ws, total = wb[label], cent(summary[label][3])
+        _, top = table_rows(ws, "Service")
+        assert [sum(cent(r[c]) for r in top) for c in (1, 2, 3)] == [cent(summary[label][c]) for c in (1, 2, 3)]
+        for header, column in (("Resource id", 2), ("Day (UTC)", 1)):
+            _, rows = table_rows(ws, header)
+            assert sum(cent(r[column]) for r in rows) == total, (label, header)
+        _, coverage = table_rows(ws, "Tag key")
+        assert all(cent(r[2]) == total and cent(r[1]) <= total for r in coverage)
+    ws = wb["Unallocated"]
+    no_owner = cent(summary[NO_OWNER][3])
+    assert f"Total {no_owner:,.2f} USD" in ws["A2"].value
+    for header, column in (("Service", 1), ("Resource id", 2)):
+        _, rows = table_rows(ws, header)
+        assert sum(cent(r[column]) for r in rows) == no_owner, header

@@ -95,3 +95,17 @@ def test_penny_allocation_keeps_each_part_within_a_cent_and_the_sum_exact(parts)
     exact = [Decimal(repr(p)) for p in parts]
     assert sum(rounded, Decimal(0)) == sum(exact, Decimal(0)).quantize(Decimal("0.01"), "ROUND_HALF_UP")
     assert all(abs(r - e) < Decimal("0.01") for r, e in zip(rounded, exact, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("parts", "target"),
+    [([0.333, 0.333, 0.334], "1.01"), ([1.005, 2.675, -0.125], "3.54"), ([0.004] * 7, "0.00"), ([5.0, 5.0], "10.05")],
+)
+def test_penny_allocation_to_a_total_rounded_elsewhere_reaches_it_exactly(parts, target):
+    from decimal import Decimal
+
+    from analytics.showback.cents import allocate_to
+
+    rounded = allocate_to(parts, Decimal(target))
+    assert sum(rounded, Decimal(0)) == Decimal(target)
+    assert all(abs(r - Decimal(repr(p))) <= Decimal("0.03") for r, p in zip(rounded, parts, strict=True))

@@ -12,7 +12,7 @@ from analytics.allocation.coverage import applied_rules
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
 from analytics.showback.data import PackData, ShowbackError, gather
-from analytics.showback.figures import owner_rows, recon_rows
+from analytics.showback.figures import owner_rows, recon_rows, rounding_row
 from analytics.showback.fingerprint import Recorded, describe_changes, last_pack, record_pack
 from analytics.showback.request import BASES, PackRequest, add_months
 from analytics.showback.words import BASIS
@@ -77,10 +77,11 @@ def figures(req: PackRequest) -> PackData | None:
 def summary(figs: PackData) -> None:
     req = figs.request
     rows = owner_rows(figs)
+    rows.append(rounding_row(figs, rows))  # as in the pack's Summary, so the total is the pack's
     recon = recon_rows(figs)
     ties = all(r.difference == 0 for r in recon)
     total = sum(r.total for r in rows)
-    unowned = sum(r.total for r in rows if not r.is_owner)
+    unowned = sum(r.total for r in rows if not r.is_owner and not r.is_rounding)
     cols = st.columns(4)
     cols[0].metric(f"Total ({req.currency})", f"{total:,.2f}", border=True)
     cols[1].metric("Owners", f"{sum(1 for r in rows if r.is_owner):,}", border=True)

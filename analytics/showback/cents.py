@@ -22,11 +22,24 @@ def allocate_cents(parts: Sequence[float]) -> list[Decimal]:
     """Each part rounded to the cent, up or down, such that the rounded parts add up to the rounded
     sum of the exact parts; each moves less than a cent. Ties go to the earlier part."""
     exact = [Decimal(repr(float(p))) for p in parts]
-    target = cents(sum(exact, Decimal(0)))
+    return allocate_to(parts, cents(sum(exact, Decimal(0))))
+
+
+def allocate_to(parts: Sequence[float], target: Decimal) -> list[Decimal]:
+    """The parts rounded to the cent so that they add up to `target`, a total rounded elsewhere (an
+    owner's Summary figure: the same spend summed by another query, so it may sit a float's breadth
+    from the parts' own sum). The parts with the largest remainders take the cents (the earlier on
+    a tie); a target beyond the floors' reach moves every part in turn, so nothing is left over."""
+    exact = [Decimal(repr(float(p))) for p in parts]
+    if not exact:
+        return []
     floors = [p.quantize(CENT, ROUND_FLOOR) for p in exact]
     left = int((target - sum(floors, Decimal(0))) / CENT)
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    if left < 0:
+        order.reverse()  # take cents back from the parts that were nearest their floor
+    step = CENT if left >= 0 else -CENT
     result = list(floors)
-    for i in order[:left]:
-        result[i] += CENT
-    return result
+    for k in range(abs(left)):
+        result[order[k % len(order)]] += step
+    return [r if r else abs(r) for r in result]

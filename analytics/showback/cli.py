@@ -15,7 +15,7 @@ from analytics.cli_common import Handler, UsageError, db_path
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.showback.data import PackData, ShowbackError, gather
-from analytics.showback.figures import owner_rows, recon_rows
+from analytics.showback.figures import owner_rows, recon_rows, rounding_row
 from analytics.showback.fingerprint import describe_changes, last_pack, record_pack
 from analytics.showback.request import BASES, PackRequest, parse_month
 from analytics.showback.workbook import owner_packs, pack
@@ -127,8 +127,8 @@ def _record(db: Path, data: PackData, generated_at: dt.datetime, output: str) ->
 def _report(data: PackData, written: list[str]) -> int:
     request = data.request
     rows = owner_rows(data)
-    total = sum(r.total for r in rows)
     owners = sum(1 for r in rows if r.is_owner)
+    total = sum(r.total for r in rows) + rounding_row(data, rows).total  # the Summary's total row
     recon = recon_rows(data)
     ties = all(r.difference == 0 for r in recon)
     print(

@@ -1,5 +1,6 @@
-"""The pack's figures rounded to the cent so that every column adds up on paper: owners' totals
-(with the spend that has no owner) are penny-allocated to the rounded grand total."""
+"""The pack's figures to the cent. Each owner's line is its exact amounts rounded half-up on their
+own, as the query layer shows them; what those lines leave between them and the source total
+rounded once is one explicit Rounding line, in the Summary and the Reconciliation alike."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from decimal import Decimal
 import pandas as pd
 
 from analytics.queries import COST, SHARED
-from analytics.showback.cents import allocate_cents, cents
+from analytics.showback.cents import cents
 from analytics.showback.data import OWNER, PackData
-from analytics.showback.words import NO_OWNER, owner_label
+from analytics.showback.words import NO_OWNER, ROUNDING, owner_label
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class OwnerRow:
     previous: Decimal | None
     budget: Decimal | None
     is_owner: bool
+    is_rounding: bool = False  # the Rounding line (see rounding_row), not spend of its own
 
     @property
     def change(self) -> Decimal | None:
@@ -31,7 +33,7 @@ class OwnerRow:
 
     @property
     def change_ratio(self) -> float | None:
-        if self.previous is None or self.previous == 0:
+        if self.previous is None or self.previous == 0 or self.is_rounding:
             return None
         return float((self.total - self.previous) / abs(self.previous))
 
@@ -41,7 +43,10 @@ class OwnerRow:
 
 
 def owner_rows(data: PackData) -> list[OwnerRow]:
-    """One row per owner, largest total first, then one line for the spend with no owner."""
+    """One row per owner, largest total first, then one line for the spend with no owner. Each line's
+    total, shared and previous are its exact amounts rounded half-up on their own (what the query
+    layer shows for that owner); direct is total − shared. The lines need not add up to the grand
+    total rounded once: `rounding_row` says by how much."""
     frame = data.owners.copy()
     none = data.is_unowned(frame[OWNER])
     owned = frame[~none].sort_values([COST, OWNER], ascending=[False, True], kind="stable")
@@ -54,20 +59,17 @@ def owner_rows(data: PackData) -> list[OwnerRow]:
     if not unowned.empty:
         previous = float(unowned["previous"].sum()) if unowned["previous"].notna().any() else None
         lines.append((None, NO_OWNER, float(unowned[COST].sum()), float(unowned[SHARED].sum()), previous, None, False))
-    totals = allocate_cents([line[2] for line in lines])
-    known = [i for i, line in enumerate(lines) if line[4] is not None]
-    previous_cents = dict(zip(known, allocate_cents([float(lines[i][4] or 0) for i in known]), strict=True))
     rows = []
-    for i, (owner, label, _, shared, _, budget, is_owner) in enumerate(lines):
-        shared_cents = cents(float(shared))
+    for owner, label, cost, shared, previous, budget, is_owner in lines:
+        total, shared_cents = cents(float(cost)), cents(float(shared))
         rows.append(
             OwnerRow(
                 owner=owner,
                 label=label,
-                direct=totals[i] - shared_cents,
+                direct=total - shared_cents,
                 shared=shared_cents,
-                total=totals[i],
-                previous=previous_cents.get(i) if data.previous_has_data else None,
+                total=total,
+                previous=None if previous is None or not data.previous_has_data else cents(previous),
                 budget=None if budget is None else cents(budget),
                 is_owner=is_owner,
             )
@@ -75,27 +77,59 @@ def owner_rows(data: PackData) -> list[OwnerRow]:
     return rows
 
 
+def rounding_row(data: PackData, rows: list[OwnerRow]) -> OwnerRow:
+    """The explicit line that makes the Summary's SUM the source total rounded once (the
+    Reconciliation's figure): that total less the lines rounded one by one. It is all in the direct
+    column, since each owner's shared amount is itself what the Shared costs sheet distributes."""
+    recon = recon_rows(data)[-1]
+    previous = None
+    known = data.owners["previous"].dropna()
+    if data.previous_has_data and not known.empty:
+        shown = sum((r.previous for r in rows if r.previous is not None), Decimal(0))
+        previous = cents(float(known.sum())) - shown
+    return OwnerRow(
+        owner=None,
+        label=ROUNDING,
+        direct=recon.rounding,
+        shared=Decimal("0.00"),
+        total=recon.rounding,
+        previous=previous,
+        budget=None,
+        is_owner=False,
+        is_rounding=True,
+    )
+
+
 @dataclass(frozen=True)
 class ReconRow:
     currency: str
     label: str
-    source: Decimal
-    direct: Decimal
+    source: Decimal  # rounded once
+    direct: Decimal  # the next three: the sums of the lines as the Summary shows them
     shared: Decimal
     unallocated: Decimal
+    rounding: Decimal  # source − the three − difference: the lines' own rounding, shown, never hidden
     difference: Decimal  # on the exact amounts, then rounded
 
 
 def recon_rows(data: PackData) -> list[ReconRow]:
+    """Per billing currency, then in the reporting currency from the Summary's own lines."""
     frame = data.reconciliation.rows
+    summary = owner_rows(data)
     rows = []
     for i, row in enumerate(frame.to_dict("records")):
-        parts = allocate_cents([row["direct"], row["shared"], row["unallocated"]])
         exact = Decimal(repr(row["source"])) - sum(
             (Decimal(repr(row[k])) for k in ("direct", "shared", "unallocated")), Decimal(0)
         )
         last = i == len(frame) - 1
         label = f"All currencies, in {row['currency']} at daily rates" if last else f"Billed in {row['currency']}"
-        direct, shared, unallocated = parts
-        rows.append(ReconRow(row["currency"], label, cents(row["source"]), direct, shared, unallocated, cents(exact)))
+        if last:
+            direct = sum((r.direct for r in summary if r.is_owner), Decimal(0))
+            shared = sum((r.shared for r in summary if r.is_owner), Decimal(0))
+            unallocated = sum((r.total for r in summary if not r.is_owner), Decimal(0))
+        else:
+            direct, shared, unallocated = row["direct_cents"], row["shared_cents"], row["unallocated_cents"]
+        source, difference = cents(row["source"]), cents(exact)
+        rounding = source - direct - shared - unallocated - difference
+        rows.append(ReconRow(row["currency"], label, source, direct, shared, unallocated, rounding, difference))
     return rows

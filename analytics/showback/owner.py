@@ -3,13 +3,15 @@ as a native Excel line chart."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 from openpyxl.chart import LineChart, Reference
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from analytics.queries import COST, SHARED
-from analytics.showback.cents import cents
+from analytics.showback.cents import allocate_to, cents
 from analytics.showback.data import OWNER, PackData
 from analytics.showback.figures import OwnerRow
 from analytics.showback.safe import set_text
@@ -17,6 +19,10 @@ from analytics.showback.words import owner_label
 from analytics.showback.xl import BOLD, Column, TableNames, finish, new_sheet, title, write_table
 
 TOP_SERVICES = 15
+
+
+def _penny(amounts: pd.Series, target: Decimal) -> list[Decimal]:
+    return allocate_to([float(v) for v in amounts], target)
 
 
 def _block(ws: Worksheet, row: int, text: str) -> int:
@@ -40,7 +46,9 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
             f"{request.owner} = {row.label} — {request.title}",
             [
                 f"Total {row.total:,.2f} {request.currency} ({request.metric.label}): direct {row.direct:,.2f}, "
-                f"shared cost received {row.shared:,.2f}."
+                f"shared cost received {row.shared:,.2f}.",
+                "The lines of each table are rounded to the cent so that they add up to this total (the largest "
+                "remainders take the cents).",
             ],
         )
         + 1
@@ -48,19 +56,15 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
     tag = f"Owner_{row.label}"
 
     services = data.by_service[mine(data.by_service[OWNER])].sort_values(COST, ascending=False, kind="stable")
-    head, rest = services.iloc[:TOP_SERVICES], services.iloc[TOP_SERVICES:]
-    values = [
-        [owner_label(s["ServiceName"]), cents(s[COST]) - cents(s[SHARED]), cents(s[SHARED]), cents(s[COST])]
-        for s in head.to_dict("records")
-    ]
-    if not rest.empty:
+    totals, shared = _penny(services[COST], row.total), _penny(services[SHARED], row.shared)
+    values: list[list[object]] = [
+        [owner_label(s["ServiceName"]), t - sh, sh, t]
+        for s, t, sh in zip(services.to_dict("records"), totals, shared, strict=True)
+    ][:TOP_SERVICES]
+    if len(services) > TOP_SERVICES:
+        rest_total, rest_shared = sum(totals[TOP_SERVICES:], Decimal(0)), sum(shared[TOP_SERVICES:], Decimal(0))
         values.append(
-            [
-                f"all other services ({len(rest)})",
-                cents(float(rest[COST].sum() - rest[SHARED].sum())),
-                cents(float(rest[SHARED].sum())),
-                cents(float(rest[COST].sum())),
-            ]
+            [f"all other services ({len(services) - TOP_SERVICES})", rest_total - rest_shared, rest_shared, rest_total]
         )
     top = _block(ws, top, "Top services")
     columns = [
@@ -74,12 +78,8 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
     top = _block(ws, max(last, top + 1) + 2, "Top resources")
     resources = data.resources[mine(data.resources[OWNER])]
     values = [
-        [
-            owner_label(r["ResourceId"]) if r["ResourceId"] is not None else "",
-            owner_label(r["ResourceName"]),
-            cents(r[COST]),
-        ]
-        for r in resources.to_dict("records")
+        [owner_label(r["ResourceId"]) if r["ResourceId"] is not None else "", owner_label(r["ResourceName"]), amount]
+        for r, amount in zip(resources.to_dict("records"), _penny(resources[COST], row.total), strict=True)
     ]
     columns = [Column("Resource id", width=36), Column("Resource name", width=16), Column("Cost", "money", 16)]
     _, last = write_table(ws, top, columns, values, names, f"{tag}_resources", request.currency)
@@ -87,7 +87,7 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
     top = _block(ws, max(last, top + 1) + 2, "Tag coverage of this owner's spend (after allocation)")
     coverage = data.coverage[mine(data.coverage[OWNER])].sort_values("tagged", ascending=False, kind="stable")
     values = [
-        [c["key"], cents(c["tagged"]), cents(c["total"]), c["tagged"] / c["total"] if c["total"] else None]
+        [c["key"], min(cents(c["tagged"]), row.total), row.total, c["tagged"] / c["total"] if c["total"] else None]
         for c in coverage.to_dict("records")
     ]
     columns = [
@@ -100,7 +100,9 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
 
     top = _block(ws, max(last, top + 1) + 2, "Daily trend")
     daily = data.daily[mine(data.daily[OWNER])].groupby("day", as_index=False)[[COST]].sum().sort_values("day")
-    values = [[d["day"], cents(d[COST])] for d in daily.to_dict("records")]
+    values = [
+        [d["day"], amount] for d, amount in zip(daily.to_dict("records"), _penny(daily[COST], row.total), strict=True)
+    ]
     columns = [Column("Day (UTC)", "date", 14), Column("Cost", "money", 16)]
     first, last = write_table(ws, top, columns, values, names, f"{tag}_daily", request.currency)
     if last >= first:

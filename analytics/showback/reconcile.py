@@ -5,6 +5,7 @@ the spend with no owner; then the same in the reporting currency. The difference
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 
@@ -12,6 +13,7 @@ from analytics.engine import Engine
 from analytics.fx import FxTable
 from analytics.queries import COST, SHARED, data_span, spend
 from analytics.schema import Grain
+from analytics.showback.cents import cents
 from analytics.showback.request import PackRequest
 
 OWNER = "owner"
@@ -20,7 +22,8 @@ OWNER = "owner"
 @dataclass(frozen=True)
 class Reconciliation:
     """One row per billing currency (amounts in it) and a last row in the reporting currency:
-    currency, source, direct, shared, unallocated (exact amounts)."""
+    currency, source, direct, shared, unallocated (exact amounts), and direct_cents, shared_cents,
+    unallocated_cents (Decimal: the owners' lines rounded one by one, as the pack shows them)."""
 
     rows: pd.DataFrame
     reporting: str
@@ -30,13 +33,20 @@ def _unowned(values: pd.Series, unowned: tuple[str | None, ...]) -> pd.Series:
     return values.isna() | values.isin([v for v in unowned if v is not None])
 
 
-def _parts(frame: pd.DataFrame, unowned: tuple[str | None, ...]) -> dict[str, float]:
+def _parts(frame: pd.DataFrame, unowned: tuple[str | None, ...]) -> dict[str, object]:
+    """The exact parts, and the parts as a pack in that currency shows them: each owner's total and
+    shared rounded on its own (direct is their difference), the spend with no owner rounded once."""
     none = _unowned(frame[OWNER], unowned)
     owned = frame[~none]
+    totals = sum((cents(float(v)) for v in owned[COST]), Decimal(0))
+    shared = sum((cents(float(v)) for v in owned[SHARED]), Decimal(0))
     return {
         "direct": float((owned[COST] - owned[SHARED]).sum()),
         "shared": float(owned[SHARED].sum()),
         "unallocated": float(frame.loc[none, COST].sum()),
+        "direct_cents": totals - shared,
+        "shared_cents": shared,
+        "unallocated_cents": cents(float(frame.loc[none, COST].sum())),
     }
 
 

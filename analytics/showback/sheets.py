@@ -7,12 +7,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from analytics.queries import COST, SHARED
-from analytics.showback.cents import cents
+from analytics.showback.cents import allocate_to, cents
 from analytics.showback.data import OWNER, PackData
 from analytics.showback.figures import OwnerRow, recon_rows
 from analytics.showback.safe import set_text
@@ -31,6 +32,10 @@ from analytics.showback.xl import (
 )
 
 SUMMARY = "Summary"
+PENNY_NOTE = (
+    "An owner's lines are rounded to the cent so that they add up to its line on the Summary (the "
+    "largest remainders take the cents)."
+)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
@@ -106,6 +111,10 @@ def _money(currency: str) -> str:
     return money_format(currency)
 
 
+def _penny(amounts: pd.Series, target: Decimal) -> list[Decimal]:
+    return allocate_to([float(v) for v in amounts], target)
+
+
 SUMMARY_COLUMNS = (
     Column("Owner", width=30),
     Column("Direct cost", "money", 16),
@@ -139,7 +148,9 @@ def summary(wb: Workbook, data: PackData, names: TableNames, rows: list[OwnerRow
                 f"{request.metric.label} in {request.currency}. Previous period: {previous.label}. Budgets from "
                 f"the budgets table for {request.owner}, shown where every month has one. A variance above zero "
                 "is over budget.",
-                "Each line is rounded to the cent so that the lines add up to the rounded total. " + sheets_note,
+                "Each line is rounded half-up to the cent on its own, as the query layer shows it (direct = total "
+                "− shared); the Rounding line is the source total rounded once less those lines, so the total row "
+                "is the Reconciliation's source total. " + sheets_note,
             ],
         )
         + 1
@@ -194,7 +205,9 @@ def by_service(wb: Workbook, data: PackData, names: TableNames, rows: list[Owner
     ws = new_sheet(wb, "By service")
     top = (
         title(
-            ws, f"{request.owner} × ServiceName — {request.title}", [f"{request.metric.label} in {request.currency}."]
+            ws,
+            f"{request.owner} × ServiceName — {request.title}",
+            [f"{request.metric.label} in {request.currency}. {PENNY_NOTE}"],
         )
         + 1
     )
@@ -205,6 +218,8 @@ def by_service(wb: Workbook, data: PackData, names: TableNames, rows: list[Owner
     frame["label"] = [NO_OWNER if n else owner_label(o) for o, n in zip(frame[OWNER], none, strict=True)]
     frame = frame.groupby(["rank", "label", "ServiceName"], dropna=False, as_index=False)[[COST, SHARED]].sum()
     frame = frame.sort_values(["rank", COST], ascending=[True, False], kind="stable")
+    lines = {i: r for i, r in enumerate(r for r in rows if r.is_owner)}
+    no_owner = next((r for r in rows if not r.is_owner and not r.is_rounding), None)
     columns = [
         Column("Owner", width=30),
         Column("Service", width=36),
@@ -212,38 +227,44 @@ def by_service(wb: Workbook, data: PackData, names: TableNames, rows: list[Owner
         Column("Shared cost received", "money", 16),
         Column("Total", "money", 16),
     ]
-    values = [
-        [r["label"], owner_label(r["ServiceName"]), cents(r[COST]) - cents(r[SHARED]), cents(r[SHARED]), cents(r[COST])]
-        for r in frame.to_dict("records")
-    ]
+    values: list[list[Any]] = []
+    for rank, group in frame.groupby("rank", sort=True):
+        row = lines.get(int(str(rank)), no_owner)
+        if row is None:
+            continue
+        totals, shared = _penny(group[COST], row.total), _penny(group[SHARED], row.shared)
+        for s, t, sh in zip(group.to_dict("records"), totals, shared, strict=True):
+            values.append([s["label"], owner_label(s["ServiceName"]), t - sh, sh, t])
+    values += [[r.label, "", r.direct, r.shared, r.total] for r in rows if r.is_rounding]
     write_table(ws, top, columns, values, names, "ByService", request.currency)
     finish(ws, f"A{top + 1}", top)
 
 
-def shared_costs(wb: Workbook, data: PackData, names: TableNames, only: object = ...) -> None:
-    """Each pool, its rule in words, and what each owner received (`only`: one owner's lines)."""
+def shared_costs(wb: Workbook, data: PackData, names: TableNames, rows: list[OwnerRow], only: object = ...) -> None:
+    """Each pool, its rule in words, and what each owner received (`only`: one owner's lines). What an
+    owner received from the pools adds up to its shared cost on the Summary, and a pool's distributed
+    amount is what its owners received, so the sheet ties to the Summary's shared column."""
     request = data.request
     ws = new_sheet(wb, "Shared costs")
     notes = [f"Allocation rules fingerprint {data.rules_fingerprint}. {request.metric.label} in {request.currency}."]
     if not data.pools:
         notes.append("The allocation rules define no shared-cost pools: every cost stays with the row it is on.")
+    notes.append(
+        "What an owner received is rounded so that it adds up to its shared cost on the Summary; a pool's "
+        "rounding is the pool total rounded once less what was distributed and not distributed."
+    )
     top = title(ws, f"Shared costs — {request.title}", notes) + 1
+    received = _received(data, rows)
+    distributed_cents = received.groupby("pool")["cents"].sum().to_dict() if not received.empty else {}
     totals = data.pool_totals.set_index("pool")
     pools = []
     for pool in data.pools:
         total = float(totals["total"].get(pool.name, 0.0)) if not totals.empty else 0.0
         distributed = float(totals["distributed"].get(pool.name, 0.0)) if not totals.empty else 0.0
-        pools.append(
-            [
-                pool.name,
-                pool_rule(pool),
-                pool.to,
-                pool.split,
-                cents(total),
-                cents(distributed),
-                cents(total) - cents(distributed),
-            ]
-        )
+        shown = distributed_cents.get(pool.name, Decimal("0.00"))
+        kept = cents(total - distributed)
+        rounding = cents(total) - shown - kept
+        pools.append([pool.name, pool_rule(pool), pool.to, pool.split, cents(total), shown, kept, rounding])
     columns = [
         Column("Pool", width=18),
         Column("Rule", width=70),
@@ -252,6 +273,7 @@ def shared_costs(wb: Workbook, data: PackData, names: TableNames, only: object =
         Column("Pool total", "money", 16),
         Column("Distributed", "money", 16),
         Column("Not distributed (no owner spend that month)", "money", 20),
+        Column("Rounding", "money", 12),
     ]
     _, last = write_table(ws, top, columns, pools, names, "Pools", request.currency)
     for r in range(top + 1, last + 1):
@@ -259,16 +281,16 @@ def shared_costs(wb: Workbook, data: PackData, names: TableNames, only: object =
     top = max(last, top + 1) + 3
     set_text(ws.cell(row=top - 1, column=1), f"What each value of {request.owner} received")
     ws.cell(row=top - 1, column=1).font = BOLD
-    frame = data.shared
+    frame = received
     if only is not ...:
         frame = frame[frame[OWNER].map(lambda v: v == only).astype(bool)]
     frame = frame.sort_values(["pool", "received"], ascending=[True, False], kind="stable")
     pool_total = dict(zip(data.pool_totals["pool"], data.pool_totals["distributed"], strict=True))
-    received = [
+    lines = [
         [
             r["pool"],
             owner_label(r[OWNER]),
-            cents(r["received"]),
+            r["cents"],
             r["received"] / pool_total[r["pool"]] if pool_total.get(r["pool"]) else None,
         ]
         for r in frame.to_dict("records")
@@ -279,23 +301,48 @@ def shared_costs(wb: Workbook, data: PackData, names: TableNames, only: object =
         Column("Received", "money", 16),
         Column("Share of the pool", "percent", 12),
     ]
-    write_table(ws, top, columns, received, names, "SharedReceived", request.currency)
+    write_table(ws, top, columns, lines, names, "SharedReceived", request.currency)
     finish(ws, "A2")
 
 
-def unallocated(wb: Workbook, data: PackData, names: TableNames) -> None:
+_NOBODY = object()  # the key of the owner values that mean no owner, as one group
+
+
+def _received(data: PackData, rows: list[OwnerRow]) -> pd.DataFrame:
+    """data.shared with a `cents` column: each owner's lines penny-allocated to its Summary shared
+    cost (the owners with no owner together, to the no-owner line's)."""
+    frame = data.shared.reset_index(drop=True)
+    if frame.empty:
+        return frame.assign(cents=pd.Series(dtype=object))
+    target: dict[object, Decimal] = {r.owner: r.shared for r in rows if r.is_owner}
+    no_owner = next((r.shared for r in rows if not r.is_owner and not r.is_rounding), Decimal("0.00"))
+    none = data.is_unowned(frame[OWNER])
+    groups: dict[object, list[int]] = {}
+    for i, (owner, unowned) in enumerate(zip(frame[OWNER], none, strict=True)):
+        groups.setdefault(_NOBODY if unowned else owner, []).append(i)
+    allocated: list[Decimal] = [Decimal(0)] * len(frame)
+    for owner, index in groups.items():
+        amounts = frame.loc[index, "received"]
+        wanted = no_owner if owner is _NOBODY else target.get(owner, cents(float(amounts.sum())))
+        for i, amount in zip(index, _penny(amounts, wanted), strict=True):
+            allocated[i] = amount
+    return frame.assign(cents=pd.Series(allocated, index=frame.index, dtype=object))
+
+
+def unallocated(wb: Workbook, data: PackData, names: TableNames, rows: list[OwnerRow]) -> None:
     request = data.request
     ws = new_sheet(wb, "Unallocated")
     none_values = ", ".join(owner_label(v) for v in data.unowned)
     frame = data.by_service[data.is_unowned(data.by_service[OWNER])]
-    total = cents(float(frame[COST].sum()))
+    total = next((r.total for r in rows if not r.is_owner and not r.is_rounding), Decimal("0.00"))
     top = (
         title(
             ws,
             f"Unallocated — spend with no owner in {request.owner}, {request.title}",
             [
                 f"Values meaning no owner: {none_values}. Total {total:,.2f} {request.currency} "
-                f"({request.metric.label}).",
+                f"({request.metric.label}), the no-owner line of the Summary. Each table's lines are rounded so "
+                "that they add up to it.",
             ],
         )
         + 1
@@ -304,7 +351,10 @@ def unallocated(wb: Workbook, data: PackData, names: TableNames) -> None:
         frame.groupby("ServiceName", dropna=False, as_index=False)[[COST]].sum().sort_values(COST, ascending=False)
     )
     columns = [Column("Service", width=36), Column("Cost", "money", 16)]
-    values = [[owner_label(r["ServiceName"]), cents(r[COST])] for r in services.to_dict("records")]
+    values = [
+        [owner_label(r["ServiceName"]), amount]
+        for r, amount in zip(services.to_dict("records"), _penny(services[COST], total), strict=True)
+    ]
     _, last = write_table(ws, top, columns, values, names, "UnallocatedServices", request.currency)
     top = max(last, top + 1) + 3
     set_text(ws.cell(row=top - 1, column=1), "Top resources with no owner")
@@ -314,7 +364,8 @@ def unallocated(wb: Workbook, data: PackData, names: TableNames) -> None:
     res = res.sort_values([COST], ascending=False, kind="stable")
     columns = [Column("Resource id", width=48), Column("Resource name", width=30), Column("Cost", "money", 16)]
     values = [
-        [owner_label(r["ResourceId"]), owner_label(r["ResourceName"]), cents(r[COST])] for r in res.to_dict("records")
+        [owner_label(r["ResourceId"]), owner_label(r["ResourceName"]), amount]
+        for r, amount in zip(res.to_dict("records"), _penny(res[COST], total), strict=True)
     ]
     write_table(ws, top, columns, values, names, "UnallocatedResources", request.currency)
     finish(ws, "A2")
@@ -327,6 +378,7 @@ RECON_COLUMNS = (
     Column("Owners' direct cost", "money", 18),
     Column("Shared costs distributed to owners", "money", 18),
     Column("Unallocated (no owner)", "money", 18),
+    Column("Rounding (lines rounded one by one)", "money", 14),
     Column("Difference", "money", 14),
     Column("Check (formula)", "formula", 14),
 )
@@ -342,6 +394,8 @@ def reconciliation(wb: Workbook, data: PackData, names: TableNames) -> None:
             [
                 "Source total = owners' direct + shared distributed + unallocated, per billing currency "
                 f"({request.metric.label}).",
+                "Direct, shared and unallocated are the sums of the Summary's lines, each rounded to the cent on its "
+                "own; Rounding is what that rounding leaves against the source total rounded once.",
                 "The difference is computed on the unrounded amounts; the check column recomputes it from the cells.",
             ],
         )
@@ -351,11 +405,13 @@ def reconciliation(wb: Workbook, data: PackData, names: TableNames) -> None:
     values: list[list[Any]] = []
     for i, r in enumerate(rows):
         line = top + 1 + i
-        check = f"=ROUND(C{line}-D{line}-E{line}-F{line},2)"
-        values.append([r.currency, r.label, r.source, r.direct, r.shared, r.unallocated, r.difference, check])
+        check = f"=ROUND(C{line}-D{line}-E{line}-F{line}-G{line},2)"
+        values.append(
+            [r.currency, r.label, r.source, r.direct, r.shared, r.unallocated, r.rounding, r.difference, check]
+        )
     first, last = write_table(ws, top, RECON_COLUMNS, values, names, "Reconciliation", request.currency)
     for line, r in zip(range(first, last + 1), rows, strict=True):
-        for col in range(3, 9):
+        for col in range(3, 10):
             ws.cell(row=line, column=col).number_format = _money(r.currency)
     ws.cell(row=last + 2, column=1).font = NOTE
     ok = all(r.difference == 0 for r in rows)

@@ -20,6 +20,7 @@ BASIS = {
     Metric.CONTRACTED: "Contracted cost: at negotiated prices, before commitments. FOCUS column ContractedCost.",
 }
 NO_OWNER = "No owner (unallocated)"
+ROUNDING = "Rounding (lines rounded one by one)"
 
 
 def owner_label(value: object) -> str:

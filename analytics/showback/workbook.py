@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from analytics.showback import owner as owner_sheets
 from analytics.showback import sheets
 from analytics.showback.data import PackData
-from analytics.showback.figures import OwnerRow, owner_rows
+from analytics.showback.figures import OwnerRow, owner_rows, rounding_row
 from analytics.showback.safe import file_name, sheet_name
 from analytics.showback.xl import TableNames
 
@@ -48,6 +48,7 @@ def pack(data: PackData, generated_at: dt.datetime, progress: Progress | None = 
     """The consolidated workbook."""
     say = progress or (lambda fraction, message: None)
     rows = owner_rows(data)
+    rows.append(rounding_row(data, rows))
     wb, names = _new(generated_at), TableNames()
     used = set(FIXED_SHEETS)
     owners = with_sheets(rows)
@@ -57,8 +58,8 @@ def pack(data: PackData, generated_at: dt.datetime, progress: Progress | None = 
     for i, row in enumerate(owners):
         say(i / max(len(owners), 1), f"owner sheets ({i + 1} of {len(owners)})")
         owner_sheets.owner_sheet(wb, data, names, row, sheet_name(row.label, used))
-    sheets.shared_costs(wb, data, names)
-    sheets.unallocated(wb, data, names)
+    sheets.shared_costs(wb, data, names, rows)
+    sheets.unallocated(wb, data, names, rows)
     sheets.reconciliation(wb, data, names)
     say(1.0, "saving")
     return _bytes(wb)
@@ -70,7 +71,7 @@ def owner_pack(data: PackData, row: OwnerRow, rows: list[OwnerRow], generated_at
     sheets.cover(wb, data, names, generated_at, subject=f", {data.request.owner} = {row.label}")
     sheets.summary(wb, data, names, [row], 1)
     owner_sheets.owner_sheet(wb, data, names, row, sheet_name(row.label, set(FIXED_SHEETS)))
-    sheets.shared_costs(wb, data, names, only=row.owner)
+    sheets.shared_costs(wb, data, names, rows, only=row.owner)
     return _bytes(wb)
 
 
