@@ -1,14 +1,13 @@
 """Overview: the executive page. Spend against comparable periods, forecast against budget, the KPI
 tiles with their crawl/walk/run marks, the trend by provider, what moved and the open anomalies."""
 
-import datetime as dt
-
 import streamlit as st
 
 from ui import anomalies, data, filters, overview, unit_economics
 from ui import forecast as fc
 
 st.title("Overview", anchor=False)
+overview.print_style()
 span = data.data_span()
 if span is None:
     st.info("No cost data is loaded yet. See the Data page for how to load your exports.")
@@ -37,13 +36,14 @@ for col, tile in zip(cols, tiles, strict=False):
     )
     if tile.note:
         col.caption(tile.note)
+    col.page_link("app_pages/explore.py", label="Explore this spend")
 if not isinstance(result, str):
     # Tiles compare with all spend, so the purchases, tax and credits already booked are added to
     # the usage forecast (they are not extrapolated).
     for col, period, name in ((cols[2], result.month_end, "month"), (cols[3], result.quarter_end, "quarter")):
         booked = sum(result.excluded_to_date(period.start).values())
         with col:
-            fc.period_metric(f"Forecast, {name} end ({period.end:%d %b})", fc.shifted(period, booked), cur)
+            fc.period_tile(f"Forecast, {name} end ({period.end:%d %b})", fc.shifted(period, booked), cur)
     st.caption(
         "Forecasts: usage by the model, plus purchases, tax and credits booked so far (not extrapolated). "
         "See **Forecast** for the method and its scores."
@@ -63,7 +63,7 @@ start_kpi, end_kpi = overview.month_start(last, 1), last
 st.caption(
     f"KPIs over {start_kpi:%d %b} – {end_kpi:%d %b %Y}; marks are the FinOps Foundation's community sample goals."
 )
-open_events = [e for e in anomalies.events(cur, last - dt.timedelta(days=anomalies.OPEN_DAYS - 1)) if e.open]
+open_events = overview.open_anomalies(cur, last)
 tiles, owner = overview.kpi_tiles(start_kpi, end_kpi, cur, result, open_events)
 *kpi_cols, unit_col = st.columns(len(tiles) + 1)
 for col, tile in zip(kpi_cols, tiles, strict=True):
@@ -83,7 +83,7 @@ with right:
     st.subheader("Biggest open anomalies", anchor=False)
     if not open_events:
         st.write("None open.")
-    for event in open_events[:3]:
+    for event in open_events[: overview.OPEN_SHOWN]:
         explained = anomalies.explained(event)
         st.markdown(f"**{fc.money_text(event.impact, cur)}** from {event.start:%d %b} to {event.end:%d %b}")
         st.text(anomalies.line(explained))  # data values: plain text, never Markdown

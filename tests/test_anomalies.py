@@ -170,3 +170,116 @@ def test_a_date_range_reads_only_its_lookback_and_finds_the_same_events(found, c
         con.close()
     key = lambda e: (e.dimension, e.value, e.start, e.end, round(e.impact, 2))  # noqa: E731
     assert sorted(map(key, ranged)) == sorted(key(e) for e in events if e.end >= start)
+
+
+def test_a_resources_expected_is_its_share_of_the_series_baseline_down_the_whole_drill_path(
+    found,
+    company_db: Path,  # noqa: F811
+) -> None:
+    events, injected = found
+    con = connect(company_db, read_only=True)
+    try:
+        for anomaly in injected:
+            start, end = _window(anomaly)
+            event = next(e for e in events if e.value == anomaly["service"] and e.start <= end and start <= e.end)
+            cause = next(c for c in event.root_cause if c.dimension == "ResourceId")
+            days = (event.end - event.start).days + 1
+            # Straight from line_items (the services are billed in USD): the resource's actual in the
+            # event and its daily average over the 28 days before, scaled to the event's days by the
+            # ratio of the event's expected to the service's own 28-day average.
+            currencies, resource_base, resource_actual, service_base = con.execute(
+                """
+                SELECT list(DISTINCT BillingCurrency),
+                       coalesce(sum(EffectiveCost) FILTER (WHERE ResourceId = ? AND ChargePeriodStart < ?), 0),
+                       coalesce(sum(EffectiveCost) FILTER (WHERE ResourceId = ? AND ChargePeriodStart >= ?), 0),
+                       sum(EffectiveCost) FILTER (WHERE ChargePeriodStart < ?)
+                FROM line_items
+                WHERE ServiceName = ? AND ChargeCategory NOT IN ('Purchase', 'Tax', 'Credit')
+                  AND ChargePeriodStart >= ? AND ChargePeriodStart < ?
+                """,
+                [
+                    cause.value,
+                    dt.datetime.combine(event.start, dt.time()),
+                    cause.value,
+                    dt.datetime.combine(event.start, dt.time()),
+                    dt.datetime.combine(event.start, dt.time()),
+                    anomaly["service"],
+                    dt.datetime.combine(event.start - dt.timedelta(days=28), dt.time()),
+                    dt.datetime.combine(event.end + dt.timedelta(days=1), dt.time()),
+                ],
+            ).fetchone()
+            assert currencies == ["USD"]
+            service_daily = float(service_base) / 28
+            resource_daily = float(resource_base) / 28
+            expected = days * resource_daily * (event.expected / (days * service_daily))
+            assert cause.expected == pytest.approx(expected, abs=0.01)
+            assert cause.actual == pytest.approx(float(resource_actual), abs=0.01)
+            assert cause.delta == pytest.approx(float(resource_actual) - expected, abs=0.01)
+    finally:
+        con.close()
+
+
+def test_a_first_of_the_month_after_a_step_change_is_not_an_anomaly() -> None:
+    days = pd.date_range("2026-01-01", periods=160, freq="D")
+    rng = np.random.default_rng(3)
+    values = 100 + rng.normal(0, 2, len(days))
+    values[days >= pd.Timestamp("2026-03-15")] += 350  # a workload launched mid-March, its new normal
+    values[days.day == 1] += 30  # a monthly fee on every 1st
+    scored = detect(pd.DataFrame({"Svc": values}, index=days), Settings())
+    flagged = [d.date() for d in days[scored.flagged["Svc"].to_numpy()]]
+    # The launch itself is a step change (flagged, as AWS would); once the weekday baseline has
+    # caught up, the 1sts are ordinary days plus the fee, though the 1sts before the launch were lower.
+    assert not [d for d in flagged if d >= dt.date(2026, 4, 15)], flagged
+    first = days.get_loc(pd.Timestamp("2026-05-01"))
+    assert scored.expected["Svc"].iloc[first] == pytest.approx(values[first], rel=0.05)
+
+
+def test_a_month_fee_that_jumps_on_a_first_is_still_an_anomaly() -> None:
+    days = pd.date_range("2026-01-01", periods=160, freq="D")
+    values = np.full(len(days), 500.0)
+    values[days.day == 1] += 100
+    values[days.get_loc(pd.Timestamp("2026-05-01"))] += 900
+    scored = detect(pd.DataFrame({"Svc": values}, index=days), Settings())
+    assert [d.date() for d in days[scored.flagged["Svc"].to_numpy()]] == [dt.date(2026, 5, 1)]
+
+
+def test_the_sample_raises_no_alarm_on_the_first_of_a_month_at_a_services_new_level(found) -> None:
+    events, _ = found
+    assert not [e for e in events if e.value == "Kubernetes Engine" and e.start == dt.date(2026, 5, 1)]
+
+
+def test_an_incident_seen_twice_by_the_same_monitor_is_listed_once_in_also_seen_in() -> None:
+    day = dt.date(2026, 5, 1)
+    service = Event("ServiceName", "A", day, day + dt.timedelta(days=3), 100.0, 900.0, 9.0, "USD", True)
+    first = Event("tag:team", "t", day, day, 100.0, 300.0, 9.0, "USD", True)
+    again = Event(
+        "tag:team", "t", day + dt.timedelta(days=2), day + dt.timedelta(days=3), 100.0, 300.0, 9.0, "USD", True
+    )
+    merge_related([service, first, again])
+    assert service.also_seen_in == [("tag:team", "t")]
+
+
+def test_the_owner_monitored_is_the_allocation_rules_owner_dimension(company_db: Path, tmp_path: Path) -> None:  # noqa: F811
+    import shutil
+
+    from analytics.allocation.refresh import refresh
+    from analytics.anomalies.series import monitored
+    from analytics.queries import tag_keys
+
+    copy = tmp_path / "company.duckdb"
+    shutil.copy(company_db, copy)
+    con = connect(copy)
+    try:
+        assert monitored(DuckDBEngine(con))[-1] == "tag:team"  # no rules applied: the team tag
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(
+            "owner: alloc:unit\ndimensions:\n  unit:\n    rules:\n"
+            '      - value: Data\n        when: {"tag:team": [data-platform]}\n'
+        )
+        assert not refresh(con, rules).error
+        engine = DuckDBEngine(con)
+        assert monitored(engine) == ["ServiceName", "SubAccountName", "alloc:unit"]
+        keys = tag_keys(engine)
+        assert len(keys) > 3  # so the root cause's choice of the top three keys is a choice
+    finally:
+        con.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_fixtures import new_app
+from analytics.charts import money_text
+from tests.app_fixtures import PROJECT, new_app
 from tests.test_forecast_company import company_db  # noqa: F401
 
 HEADER = "owner_dimension,owner,month,amount,currency\n"
@@ -36,6 +39,7 @@ def test_the_app_opens_on_the_overview_with_its_kpi_tiles(app_db: Path, budgets_
     assert any(label.startswith("Forecast, month end") for label in labels)
     for kpi in ("Allocated", "Coverage", "Savings rate (ESR)", "Forecast variance", "Open anomalies"):
         assert kpi in labels
+    assert any(label.startswith("Cost per order, ") for label in labels)  # the metric is "orders"
     assert [s.value for s in at.subheader][:1] == ["Key performance indicators"]
 
 
@@ -86,3 +90,59 @@ def test_the_anomalies_page_explains_the_sample_companys_open_anomaly(
     at.switch_page("app_pages/overview.py").run()
     assert not at.exception
     assert any(t.value.startswith("ServiceName=BigQuery in account data-prod") for t in at.text)
+
+
+def _usd(con, start, end) -> float:  # noqa: ANN001
+    """All EffectiveCost from `start` to `end` (UTC days, inclusive) in USD, straight from line_items:
+    each row converted at the rate in force on its day (the latest `valid_from` on or before it)."""
+    row = con.execute(
+        """
+        WITH rates AS (
+            SELECT CAST(valid_from AS DATE) AS valid_from, currency, usd_per_unit FROM read_csv_auto(?)
+            UNION ALL SELECT DATE '1970-01-01', 'USD', 1.0
+        ), items AS (
+            SELECT CAST(ChargePeriodStart AS DATE) AS day, BillingCurrency, EffectiveCost FROM line_items
+            WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?
+        )
+        SELECT sum(i.EffectiveCost * r.usd_per_unit)
+        FROM items i ASOF JOIN rates r ON i.BillingCurrency = r.currency AND i.day >= r.valid_from
+        """,
+        [str(PROJECT / "data" / "fx_rates.csv"), start, end + dt.timedelta(days=1)],
+    ).fetchone()
+    return float(row[0] or 0.0)
+
+
+def test_the_overview_spend_tiles_reconcile_with_the_line_items(
+    company_db: Path,  # noqa: F811
+    budgets_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    copy = budgets_file.parent / "company.duckdb"
+    shutil.copy(company_db, copy)
+    monkeypatch.setenv("FINOPS_DB", str(copy))
+    con = duckdb.connect(str(company_db), read_only=True)
+    try:
+        last = con.execute("SELECT CAST(max(ChargePeriodStart) AS DATE) FROM line_items").fetchone()[0]
+        this = last.replace(day=1)
+        prev = (this - dt.timedelta(days=1)).replace(day=1)
+        before = (prev - dt.timedelta(days=1)).replace(day=1)
+        year_ago = prev.replace(year=prev.year - 1)
+        month_to_date, same_days = _usd(con, this, last), _usd(con, prev, prev.replace(day=last.day))
+        full, previous = _usd(con, prev, this - dt.timedelta(days=1)), _usd(con, before, prev - dt.timedelta(days=1))
+        year = _usd(con, year_ago, year_ago.replace(month=year_ago.month % 12 + 1) - dt.timedelta(days=1))
+    finally:
+        con.close()
+    assert last.day < 28 and last != (this.replace(month=this.month % 12 + 1) - dt.timedelta(days=1))
+    at = _run()
+    tiles = {m.label.split(" (")[0]: m for m in at.metric}
+    compact = lambda value: money_text(value, "USD", compact=True)  # noqa: E731 (the tiles' precision)
+    mtd = tiles["Month to date"]
+    assert mtd.value == compact(month_to_date)
+    assert (
+        mtd.delta == f"{(month_to_date - same_days) / same_days:+.1%} vs {prev:%b} 1–{last.day} ({compact(same_days)})"
+    )
+    last_month = tiles["Last full month"]
+    assert last_month.label == f"Last full month ({prev:%b %Y})"
+    assert last_month.value == compact(full)
+    assert last_month.delta == f"{(full - previous) / previous:+.1%} vs {before:%b %Y} ({compact(previous)})"
+    assert f"{(full - year) / year:+.1%} vs {year_ago:%b %Y}" in [c.value for c in at.caption]

@@ -4,6 +4,7 @@ script is let finish, and no error may be on screen. Screenshots land in the tes
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -118,5 +119,36 @@ def test_every_page_opens_in_chromium_without_an_error(server: str, tmp_path: Pa
                 assert page.get_by_text("FinOps Lens").count() or page.title() == "FinOps Lens"
                 for element, count in least.items():
                     assert page.locator(element).count() >= count, (name, element)
+        finally:
+            browser.close()
+
+
+def test_the_overview_prints_every_tile_in_full_on_a4(server: str, tmp_path: Path) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server)
+            wait_for_script(page)
+            page.emulate_media(media="print")
+            page.set_viewport_size({"width": 1123, "height": 794})  # A4 landscape at 96 dpi
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(tmp_path / "overview-print.png"), full_page=True)
+            assert not page.locator("[data-testid='stSidebar']").is_visible()  # no paper for the sidebar
+            for label in ("Month to date", "Last full month", "Forecast, month end", "Allocated", "Open anomalies"):
+                assert page.locator("[data-testid='stMetricLabel']", has_text=label).first.is_visible(), label
+            # No tile's figure or label cut short: each fits the width it is given.
+            clipped = page.eval_on_selector_all(
+                "[data-testid='stMetricValue'] *, [data-testid='stMetricLabel'] *",
+                "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)",
+            )
+            assert clipped == []
+            # The whole page prints, not one screenful of Streamlit's scrolling shell.
+            assert page.locator(CHART).last.is_visible()
+            pdf = page.pdf(format="A4", landscape=True, print_background=True)
+            (tmp_path / "overview.pdf").write_bytes(pdf)
+            assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+            pages = [int(n) for n in re.findall(rb"/Count (\d+)", pdf)]
+            assert pages and 1 <= max(pages) <= 6, pages  # the whole page, on a few sheets
         finally:
             browser.close()

@@ -140,3 +140,33 @@ def test_a_teams_actual_matches_its_tagged_spend_in_the_raw_line_items(company_d
     assert eur == 0  # so no conversion is involved in this comparison
     assert round(float(status["actual"].iloc[0]), 2) == round(raw, 2)
     assert status["status"].iloc[0] == OVER
+
+
+def test_a_period_budget_sums_one_owner_dimension_over_whole_months_in_the_reporting_currency() -> None:
+    from analytics.budgets import period_budget
+    from analytics.fx import load_fx
+
+    def rows(*items: tuple[str, str, str, float, str]) -> pd.DataFrame:
+        frame = pd.DataFrame(items, columns=["owner_dimension", "owner", "month", "amount", "currency"])
+        return frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
+
+    fx = load_fx()
+    eur = float(
+        fx.daily_factors("USD", dt.date(2026, 4, 1), dt.date(2026, 4, 1)).set_index("currency").loc["EUR", "factor"]
+    )
+    table = rows(
+        ("tag:team", "a", "2026-04-01", 100.0, "USD"),
+        ("tag:team", "b", "2026-04-01", 50.0, "EUR"),
+        ("tag:team", "a", "2026-05-01", 100.0, "USD"),
+        ("tag:team", "a", "2026-06-01", 100.0, "USD"),
+        ("alloc:unit", "x", "2026-04-01", 999.0, "USD"),  # another way to cut the same dollars: not added
+    )
+    month = period_budget(table, fx, "USD", dt.date(2026, 4, 1), dt.date(2026, 4, 30), "tag:team")
+    assert month is not None and month.owner_dimension == "tag:team" and month.owners == 2
+    assert month.amount == pytest.approx(100.0 + 50.0 * eur)
+    quarter = period_budget(table, fx, "USD", dt.date(2026, 4, 1), dt.date(2026, 6, 30), "tag:team")
+    assert quarter is not None and quarter.amount == pytest.approx(300.0 + 50.0 * eur)
+    # May missing: a quarter with a month unbudgeted has no quarter budget.
+    partial = table[table["month"] != dt.date(2026, 5, 1)]
+    assert period_budget(partial, fx, "USD", dt.date(2026, 4, 1), dt.date(2026, 6, 30), "tag:team") is None
+    assert period_budget(table, fx, "USD", dt.date(2026, 7, 1), dt.date(2026, 7, 31), "tag:team") is None

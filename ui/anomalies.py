@@ -61,8 +61,9 @@ def describe(currency: str, start: dt.date, end: dt.date) -> str:
     """What the page watches and the thresholds, in one caption."""
     return (
         f"Effective cost in {currency} per day, without purchases, tax and credits, for every service, account "
-        f"(SubAccountName) and team (tag:team); events between {start} and {end} (the sidebar's dates; its other "
-        f"filters do not apply). A day is anomalous when it is more than {DEFAULTS.z} robust standard deviations "
+        f"(SubAccountName) and owner (the allocation rules' owner dimension, else tag:team); events between "
+        f"{start} and {end} (the sidebar's dates; its other filters do not apply). A day is anomalous when it is "
+        f"more than {DEFAULTS.z} robust standard deviations "
         f"above the same weekday of the last four weeks, at least {money_text(DEFAULTS.min_abs, currency)} and "
         f"{DEFAULTS.k_rel:.0%} of a typical day's total spend above it, and {DEFAULTS.min_pct:.0%} over it."
     )

@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,10 @@ TTL = 3600  # seconds; every write from the app clears the caches at once, so th
 # abort one of two concurrent writes with a conflict. Readers are never blocked.
 _write_lock = threading.RLock()
 _prepared: set[str] = set()
+# Callables run after every write (`changed()`) and after a database is first prepared, so the heavy
+# cached results (forecasts, anomaly detection) are computed when data is loaded, not on the next
+# visit. Modules register their own; each must be cheap to call twice (it fills st.cache_data).
+WARM_UP: list[Callable[[], None]] = []
 
 
 def _refuse_foreign(path: Path) -> None:
@@ -102,7 +106,13 @@ def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
                     _build_sample(path, cur)
                 _allocate(cur)
             _prepared.add(key)
+            _warm_up()
     return con
+
+
+def _warm_up() -> None:
+    for warm in list(WARM_UP):
+        warm()
 
 
 def db_key() -> str:
@@ -184,6 +194,7 @@ def changed() -> None:
     with writer() as cur:
         _allocate(cur)
     st.cache_data.clear()
+    _warm_up()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -131,6 +131,22 @@ def period_metric(label: str, total: PeriodTotal, currency: str, budget: float |
     st.caption(f"80%: {money_text(p10, currency, compact=True)} – {money_text(p90, currency, compact=True)}")
 
 
+def period_budget(total: PeriodTotal, currency: str) -> budgets.PeriodBudget | None:
+    """The owners' budgets for `total`'s whole month or quarter, in `currency` (None without)."""
+    owner = data.allocation().rules.owner_dimension()
+    return budgets.period_budget(budget_table(), data.fx(), currency, total.start, total.end, owner)
+
+
+def period_tile(label: str, total: PeriodTotal, currency: str) -> None:
+    """A forecast tile against the period's budget, when the budgets cover the whole period."""
+    budget = period_budget(total, currency)
+    period_metric(label, total, currency, budget.amount if budget is not None else None)
+    if budget is not None:
+        st.caption(f"Budget: {budget.owners} owners by {budget.owner_dimension}, {money_text(budget.amount, currency)}")
+    else:
+        st.caption("No budget for the whole period")
+
+
 def shifted(total: PeriodTotal, amount: float) -> PeriodTotal:
     """`total` with `amount` added to every quantile (charges already booked, known exactly)."""
     return dataclasses.replace(

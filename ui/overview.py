@@ -17,9 +17,65 @@ from analytics.engine import DuckDBEngine
 from analytics.forecast import Forecast
 from analytics.fx import FxTable
 from analytics.schema import Filters, Grain
-from ui import data
+from ui import anomalies, data, filters
+from ui import forecast as fc
 from ui.forecast import _fx_stamp, accuracy
 from ui.text import inline_code
+
+OPEN_SHOWN = 3  # open anomalies listed with their root cause
+
+
+def open_anomalies(currency: str, last: dt.date) -> list[Event]:
+    """Anomaly events still open on `last` (seen in its last OPEN_DAYS days), largest impact first."""
+    return [e for e in anomalies.events(currency, last - dt.timedelta(days=anomalies.OPEN_DAYS - 1)) if e.open]
+
+
+def warm() -> None:
+    """Compute the Overview's heavy results (forecast with its backtests, budget status, anomaly
+    detection and the root causes shown) for USD and the visitor's reporting currency, so the first
+    visit after data is loaded finds them cached. Registered in `data.WARM_UP`."""
+    span = data.data_span()
+    if span is None:
+        return
+    view = filters.current()
+    for currency in dict.fromkeys(["USD", view.currency if view is not None else "USD"]):
+        fc.forecast_for(fc.EVERYTHING, currency)
+        fc.budget_status(currency)
+        for event in open_anomalies(currency, span[1])[:OPEN_SHOWN]:
+            anomalies.explained(event)
+
+
+# One entry however often this module is re-imported (Streamlit reloads edited modules).
+data.WARM_UP[:] = [f for f in data.WARM_UP if getattr(f, "__module__", None) != __name__] + [warm]
+
+# Printed (or saved as PDF) the page must show every tile and chart in full: Streamlit's app shell is
+# a 100vh scrolling box (which prints one screenful), its sidebar and toolbar would take paper, and a
+# tile's figure is cut with an ellipsis when its column is narrow.
+PRINT_CSS = """<style>
+@media print {
+  @page { size: A4 landscape; margin: 10mm; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], .stMain,
+  [data-testid="stMainBlockContainer"] { height: auto !important; min-height: 0 !important;
+    overflow: visible !important; position: static !important; }
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+  [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+  [data-testid="stAlert"] { display: none !important; }
+  [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0 !important; }
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] *, [data-testid="stMetricLabel"],
+  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] * { white-space: normal !important;
+    overflow: visible !important; text-overflow: clip !important; }
+  [data-testid="stMetricValue"] { font-size: 1.5rem !important; }
+  [data-testid="stMetric"], [data-testid="stVegaLiteChart"], [data-testid="stDataFrame"],
+  [data-testid="stHorizontalBlock"] { break-inside: avoid; page-break-inside: avoid; }
+}
+</style>"""
+
+
+def print_style() -> None:
+    """The Overview's print stylesheet (no effect on screen)."""
+    st.html(PRINT_CSS)
+
 
 # algorithms.md §4.3 / §6: commitment coverage targets by maturity (community sample goals).
 COVERAGE_MARKS: tuple[tuple[str, float], ...] = (("run", 0.80), ("walk", 0.75), ("crawl", 0.60))

@@ -422,8 +422,12 @@ def overview_tile(view: View) -> None:
         st.metric("Cost per unit", "no metrics", help="Load business metrics on the Unit economics page.", border=True)
         return
     change = None if tile.change is None else f"{tile.change:+.1%} vs {tile.month.replace(day=1) - dt.timedelta(1):%b}"
+    # "Cost per order" from a metric named "orders" (or "active_users"): the unit is one of them.
+    *head, noun = tile.metric.replace("_", " ").split(" ")
+    if len(noun) > 3 and noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
+        noun = noun[:-1]
     st.metric(
-        f"Unit cost per {tile.metric}, {tile.month:%b %Y}",
+        f"Cost per {' '.join([*head, noun])}, {tile.month:%b %Y}",
         unit_text(tile.unit_cost, tile.currency),
         change,
         delta_color="inverse",

@@ -72,14 +72,23 @@ def expected_values(y: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
     before = _rolling_median(y, 7, 8)
     with np.errstate(all="ignore"):
         level = np.where(before > 0, np.clip(recent / before, 0.8, 1.25), 1.0)
-    expected = seasonal * np.nan_to_num(level, nan=1.0)
-    # Monthly fees land on the 1st: a 1st is compared with the previous 1sts, not with the weekday
-    # four weeks back (deviation from §5.2, which would flag every month's support fee).
+    level = np.nan_to_num(level, nan=1.0)
+    base = seasonal * level
+    expected = base.copy()
+    # Monthly fees land on the 1st (deviation from §5.2, which would flag every month's support fee):
+    # a 1st is an ordinary day at today's level plus the fee the previous three 1sts carried over
+    # their own ordinary day. Comparing with the raw 1sts instead would miss a step change since then
+    # (a workload launched in March makes every later 1st look like a spike).
     firsts = np.flatnonzero(np.asarray(days.day == 1))
     for i, row in enumerate(firsts):
         earlier = firsts[max(0, i - 3) : i]
-        if len(earlier):
-            expected[row] = np.median(y[earlier], axis=0)
+        if not len(earlier):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fee = np.nanmedian(y[earlier] - base[earlier], axis=0)
+        plain = np.median(y[earlier], axis=0) * level[row]  # before the weekday baseline exists
+        expected[row] = np.where(np.isnan(base[row]) | np.isnan(fee), plain, base[row] + np.maximum(fee, 0.0))
     return expected
 
 

@@ -139,6 +139,6 @@ def merge_related(events: list[Event]) -> list[Event]:
         )
         if host is None:
             kept.append(event)
-        else:
+        elif (event.dimension, event.value) not in host.also_seen_in:
             host.also_seen_in.append((event.dimension, event.value))
     return sorted(kept, key=lambda e: e.impact, reverse=True)

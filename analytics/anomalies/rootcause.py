@@ -1,7 +1,7 @@
 """Root cause of an anomaly (algorithms.md §5.3, delta decomposition): each dimension value's
 actual minus expected over the event, drilled down service → account → region → SKU → resource,
-plus the tag values behind it. Expected per value is share-based: its share of the series over the
-28 days before the event, times the event's expected total."""
+plus the tag values behind it. Expected per value is share-based: its share of its parent's spend over
+the 28 days before the event, times its parent's expected total (the event's, at the first level)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from analytics.anomalies.series import NOT_SET
 from analytics.engine import Engine
 from analytics.forecast.series import EXCLUDED_CATEGORIES
 from analytics.fx import FxTable
-from analytics.queries import COST, PERIOD, check_dimension, spend
+from analytics.queries import COST, PERIOD, spend, tag_keys
 from analytics.schema import Filters, Grain, Metric
 
 PATH: tuple[str, ...] = ("ServiceName", "SubAccountName", "RegionId", "SkuId", "ResourceId")
-TAGS: tuple[str, ...] = ("tag:team", "tag:env", "tag:app")
+TOP_TAGS = 3  # tag keys examined, the most used by spend first
 BASELINE_DAYS = 28
 EXPLAINS = 0.5  # drill into a child only while it explains at least half of its parent's change
+# A change spread over a few resources (three log groups left at debug level) still names the
+# largest one, with its share, when it carries at least a quarter of its parent's change.
+LEAF_EXPLAINS = 0.25
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,15 @@ def _frame(engine: Engine, fx: FxTable, event: Event, group_by: tuple[str, ...])
     return frame.assign(window=frame[PERIOD] >= event.start)
 
 
-def _deltas(frame: pd.DataFrame, keys: list[str], event: Event) -> pd.DataFrame:
-    """Per value of `keys`: actual in the window, expected = baseline share × the event's expected."""
+def _deltas(frame: pd.DataFrame, keys: list[str], expected: float) -> pd.DataFrame:
+    """Per value of `keys`: actual in the window, expected = its share of `frame`'s baseline × `expected`
+    (the expected total of what `frame` holds: the event's, or the parent value's one level up)."""
     filled = frame.assign(**{k: frame[k].fillna(NOT_SET).astype(str) for k in keys})
     actual = filled[filled["window"]].groupby(keys)[COST].sum()
     base = filled[~filled["window"]].groupby(keys)[COST].sum()
     table = pd.concat([actual.rename("actual"), base.rename("base")], axis=1).fillna(0.0)
     total_base = float(table["base"].sum())
-    table["expected"] = table["base"] / total_base * event.expected if total_base > 0 else 0.0
+    table["expected"] = table["base"] / total_base * expected if total_base > 0 else 0.0
     table["delta"] = table["actual"] - table["expected"]
     return table.sort_values("delta", ascending=False)
 
@@ -77,37 +81,29 @@ def explain(engine: Engine, fx: FxTable, event: Event) -> list[Cause]:
     change = event.impact
     if change == 0:
         return []
-    tags = tuple(t for t in TAGS if t != event.dimension and _exists(engine, t))
+    tags = tuple(t for t in (f"tag:{k}" for k in tag_keys(engine)) if t != event.dimension)[:TOP_TAGS]
     whole = _frame(engine, fx, event, (*PATH, *tags))
     causes: list[Cause] = []
     frame = whole
-    parent_delta = change
+    parent_delta, parent_expected = change, event.expected
     for dimension in PATH:
         if frame.empty:
             break
-        table = _deltas(frame, [dimension], event)
+        table = _deltas(frame, [dimension], parent_expected)
         value, row = str(table.index[0]), table.iloc[0]
-        if row["delta"] < EXPLAINS * parent_delta:
+        if row["delta"] < (LEAF_EXPLAINS if dimension == PATH[-1] else EXPLAINS) * parent_delta:
             break
         causes.append(Cause(dimension, value, float(row["actual"]), float(row["expected"]), row["delta"] / change))
         frame = frame[frame[dimension].fillna(NOT_SET).astype(str) == value]
-        parent_delta = float(row["delta"])
+        parent_delta, parent_expected = float(row["delta"]), float(row["expected"])
     for tag in tags:
-        table = _deltas(whole, [tag], event)
+        table = _deltas(whole, [tag], event.expected)
         if table.empty:
             continue
         value, row = str(table.index[0]), table.iloc[0]
         if row["delta"] >= EXPLAINS * change:
             causes.append(Cause(tag, value, float(row["actual"]), float(row["expected"]), row["delta"] / change))
     return sorted(causes, key=lambda c: c.contribution, reverse=True)
-
-
-def _exists(engine: Engine, dimension: str) -> bool:
-    try:
-        check_dimension(engine, dimension)
-    except ValueError:
-        return False
-    return True
 
 
 def sentence(event: Event, money: str) -> str:

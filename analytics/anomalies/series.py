@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from analytics.allocation.coverage import applied_rules
 from analytics.engine import Engine
 from analytics.forecast.series import EXCLUDED_CATEGORIES
 from analytics.fx import FxTable
@@ -13,16 +14,24 @@ from analytics.queries import COST, PERIOD, UnknownDimension, check_dimension, d
 from analytics.schema import Filters, Grain, Metric
 
 # algorithms.md §5.2 hierarchies: service, account, owner. Accounts by name, as people know them;
-# the owner is the team tag, the same owner dimension the budgets use.
+# the owner is the allocation rules' owner dimension (the one budgets and showback use), or the team
+# tag when no rule names one.
 MONITORED: tuple[str, ...] = ("ServiceName", "SubAccountName", "tag:team")
+FALLBACK_OWNER = "tag:team"
 TOP_N = 500  # values tracked per dimension, by spend over the last 90 days
 NOT_SET = "(not set)"
 
 
+def owner_dimension(engine: Engine) -> str:
+    """The applied allocation rules' owner dimension, else FALLBACK_OWNER."""
+    return applied_rules(engine).owner_dimension() or FALLBACK_OWNER
+
+
 def monitored(engine: Engine) -> list[str]:
-    """The monitored dimensions this data has (a tag key nobody used is skipped)."""
+    """Service, account and owner dimensions this data has (a tag key nobody used is skipped)."""
     present = []
-    for dimension in MONITORED:
+    wanted = [d if d != FALLBACK_OWNER else owner_dimension(engine) for d in MONITORED]
+    for dimension in dict.fromkeys(wanted):
         try:
             present.append(check_dimension(engine, dimension))
         except UnknownDimension:

@@ -91,7 +91,7 @@ def _rows(
     usage_rows = frame[recent & ~frame["ChargeCategory"].isin(EXCLUDED_CATEGORIES)]
     company_usage = float(usage_rows[COST].sum())
     usage = usage_rows.groupby(dimension)[COST].sum()
-    factors = _budget_factors(fx, currency, start)
+    factors = budget_factors(fx, currency, start)
     out: list[dict[str, object]] = []
     for record in group.itertuples(index=False):
         mine = frame[frame[dimension] == record.owner]
@@ -123,7 +123,7 @@ def _status(budget: float, actual: float, projected: float) -> str:
     return HEADING_OVER if projected > budget else ON_TRACK
 
 
-def _budget_factors(fx: FxTable, currency: str, month: dt.date) -> dict[str, float]:
+def budget_factors(fx: FxTable, currency: str, month: dt.date) -> dict[str, float]:
     """Budgets are converted at the rate of the month's first day."""
     table = fx.daily_factors(currency, month, month)
     return {str(c): float(f) for c, f in zip(table["currency"], table["factor"], strict=True)}
