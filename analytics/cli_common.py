@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from analytics.input_files import FileRefused
 from analytics.sources import CENT
 from analytics.store import default_db_path
 
@@ -20,6 +22,13 @@ COMMON.add_argument("--db", type=Path, default=None, help="database file (defaul
 
 class UsageError(ValueError):
     """Bad arguments or input, reported in one line; the command exits with status 2."""
+
+
+def refused(exc: FileRefused) -> UsageError:
+    """A refused input file: every problem on stderr, and the one-line error to raise."""
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return UsageError(str(exc))
 
 
 def parse_date(text: str) -> dt.date:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from analytics.cli_common import Handler, UsageError, db_path
+from analytics.cli_common import Handler, UsageError, db_path, refused
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.rightsizing.inventory import OWNER
@@ -127,9 +126,7 @@ def _load(db: Path, path: Path, scale: str, check_ids: bool) -> None:
     try:
         report = load_utilization(con, str(path), scale=scale, check_ids=check_ids)
     except UtilizationError as exc:
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        raise UsageError(str(exc)) from exc
+        raise refused(exc) from exc
     finally:
         con.close()
     print(report.summary())

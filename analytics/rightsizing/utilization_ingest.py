@@ -5,14 +5,13 @@ problems by line and field."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.input_files import FileRefused, read_rows
 from analytics.store import transaction
 
 COLUMNS = ("resource_id", "timestamp", "metric", "stat", "value", "interval_seconds")
@@ -25,15 +24,8 @@ MAX_INTERVAL = 86_400  # one day, in seconds
 KEY = ["resource_id", "metric", "stat", "timestamp"]
 
 
-class UtilizationError(ValueError):
-    """The file is refused; `problems` are one line each ("line 7, field value: ...")."""
-
-    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
-        self.source = source
-        self.problems = problems
-        count = total if total is not None else len(problems)
-        shown = "; ".join(problems[:3]) + (f"; and {count - 3} more" if count > 3 else "")
-        super().__init__(f"{source}: {count} problem(s), nothing loaded: {shown}")
+class UtilizationError(FileRefused):
+    """A utilisation file refused; `problems` are one line each."""
 
 
 @dataclass
@@ -52,20 +44,6 @@ class UtilizationReport:
             f"{self.source}: {self.rows:,} rows for {self.resources:,} resources ({', '.join(self.metrics)}), "
             f"{self.first} to {self.last}; {self.replaced:,} earlier rows replaced"
         )
-
-
-def read_file(name: str, data: bytes | None = None) -> pd.DataFrame:
-    """The file's rows as text (Parquet keeps its types); `data` when uploaded, else read `name`."""
-    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else Path(name)
-    lower = name.lower()
-    try:
-        if lower.endswith(".parquet"):
-            return pd.read_parquet(source)
-        if lower.endswith(".gz"):
-            return pd.read_csv(source, dtype=str, keep_default_na=False, compression="gzip")
-        return pd.read_csv(source, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise UtilizationError(name, [f"cannot read the file ({str(exc).splitlines()[0]})"]) from exc
 
 
 def validate(
@@ -177,7 +155,9 @@ def load_utilization(
     check_ids: bool = True,
 ) -> UtilizationReport:
     """Validate the file and replace the matching stored rows atomically."""
-    rows, notes = validate(read_file(name, data), name, known_resource_ids(con) if check_ids else None, scale)
+    rows, notes = validate(
+        read_rows(name, data, UtilizationError), name, known_resource_ids(con) if check_ids else None, scale
+    )
     cur = con.cursor()
     try:
         cur.register("_util_new", rows)

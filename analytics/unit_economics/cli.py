@@ -13,7 +13,7 @@ import pandas as pd
 
 from analytics.allocation.cli import RULES_HELP, open_allocated
 from analytics.allocation.refresh import refresh
-from analytics.cli_common import Handler, UsageError, db_path, parse_date, to_cent
+from analytics.cli_common import Handler, UsageError, db_path, parse_date, refused, to_cent
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.queries import COST, PERIOD
@@ -108,9 +108,7 @@ def _ingest(args: argparse.Namespace) -> int:
             refresh(con)  # owner dimensions are checked against the allocated data, kept current here
             report = load_metrics(con, str(path))
         except MetricsError as exc:
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            raise UsageError(str(exc)) from exc
+            raise refused(exc) from exc
         finally:
             con.close()
         print(report.summary())

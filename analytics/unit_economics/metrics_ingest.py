@@ -6,19 +6,18 @@ for the same metric, dimension and dates (a re-delivered day is the whole truth 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from analytics.engine import DuckDBEngine
+from analytics.input_files import FileRefused, read_rows
 from analytics.queries import UnknownDimension, check_dimension
-from analytics.store import first_line, transaction
+from analytics.store import transaction
 
 REQUIRED = ("date", "metric", "value")
 OPTIONAL = ("dimension", "owner")
@@ -29,14 +28,8 @@ MAX_LISTED = 20
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?$")
 
 
-class MetricsError(ValueError):
-    """The file is refused; `problems` are one line each ("line 7, field value: ...")."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing loaded: {shown}")
+class MetricsError(FileRefused):
+    """A business metrics file refused; `problems` are one line each."""
 
 
 @dataclass
@@ -54,21 +47,6 @@ class MetricsReport:
             f"{self.source}: {self.rows:,} rows of {', '.join(self.metrics)} from {self.first} to {self.last}; "
             f"{self.replaced:,} stored rows replaced"
         )
-
-
-def read_file(name: str, data: bytes | None = None) -> pd.DataFrame:
-    """The file's rows as text (a Parquet file's dates and numbers are turned to text too, so both
-    go through the same checks); `data` when uploaded, else the file `name`."""
-    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else Path(name)
-    try:
-        if name.lower().endswith(".parquet"):
-            frame = pd.read_parquet(source)
-            return frame.astype(object).where(frame.notna(), "").astype(str)
-        if name.lower().endswith(".gz"):
-            return pd.read_csv(source, dtype=str, keep_default_na=False, compression="gzip")
-        return pd.read_csv(source, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise MetricsError(name, [f"cannot read the file ({first_line(exc)})"]) from exc
 
 
 def _parse_day(text: str) -> dt.date | None:
@@ -156,7 +134,7 @@ def dimension_checker(con: duckdb.DuckDBPyConnection) -> Callable[[str], str | N
 
 def load_metrics(con: duckdb.DuckDBPyConnection, name: str, data: bytes | None = None) -> MetricsReport:
     """Validate the file, then replace the stored rows of its metrics, dimensions and dates atomically."""
-    rows = validate(read_file(name, data), name, dimension_checker(con))
+    rows = validate(read_rows(name, data, MetricsError), name, dimension_checker(con))
     cur = con.cursor()
     try:
         cur.register("_metrics_new", rows)
