@@ -5,7 +5,7 @@ run, so a first visit straight to /data would skip this router (no sidebar, no f
 
 import streamlit as st
 
-from ui import data, filters
+from ui import data, filters, overview  # noqa: F401  (overview registers its warm-up for data loads)
 
 st.set_page_config(page_title="FinOps Lens", page_icon=":material/query_stats:", layout="wide")
 data.engine()  # on a first start this builds the sample, with progress, before any page draws

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -111,8 +112,13 @@ def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _warm_up() -> None:
+    """Precompute what pages registered as slow; only a speed-up, so a failure here must not fail
+    the write that triggered it (the page itself shows the error when it is opened)."""
     for warm in list(WARM_UP):
-        warm()
+        try:
+            warm()
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).exception("warming %s failed", getattr(warm, "__qualname__", warm))
 
 
 def db_key() -> str:

@@ -83,29 +83,28 @@ def build(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
     """Create or replace the allocation tables; the caller holds the transaction (a preview rolls
     it back, `apply_rules` commits it)."""
     plan = _Plan(rules)
-    cur = con
-    cur.register("alloc_fx", _usd_factors(con, load_fx(DEFAULT_FX_PATH)))
-    cur.register("alloc_key_map", plan.key_map())
-    cur.register("alloc_value_map", plan.value_map())
-    cur.register("alloc_fixed", plan.fixed_weights())
-    cur.register("alloc_targets", plan.target_frame())
+    con.register("alloc_fx", _usd_factors(con, load_fx(DEFAULT_FX_PATH)))
+    con.register("alloc_key_map", plan.key_map())
+    con.register("alloc_value_map", plan.value_map())
+    con.register("alloc_fixed", plan.fixed_weights())
+    con.register("alloc_targets", plan.target_frame())
     try:
-        cur.execute(_TAGS_SQL)
+        con.execute(_TAGS_SQL)
         keys_sql, keys_params = plan.keys_sql()
-        cur.execute(f"CREATE OR REPLACE TABLE alloc_keys AS {keys_sql}", keys_params)
+        con.execute(f"CREATE OR REPLACE TABLE alloc_keys AS {keys_sql}", keys_params)
         weights_sql, weights_params = plan.weights_sql()
-        cur.execute(f"CREATE OR REPLACE TABLE alloc_weights AS {weights_sql}", weights_params)
-        cur.execute(_POOL_MONTHS_SQL)
+        con.execute(f"CREATE OR REPLACE TABLE alloc_weights AS {weights_sql}", weights_params)
+        con.execute(_POOL_MONTHS_SQL)
         shares_sql, shares_params = plan.shares_sql()
-        cur.execute(f"CREATE OR REPLACE TABLE alloc_shares AS {shares_sql}", shares_params)
-        cur.execute(_SYNTHETIC_TAGS_SQL)
+        con.execute(f"CREATE OR REPLACE TABLE alloc_shares AS {shares_sql}", shares_params)
+        con.execute(_SYNTHETIC_TAGS_SQL)
         # In the rollup's own order (by source, then day): no sort, and date ranges still skip row groups.
-        cur.execute(f"CREATE OR REPLACE TABLE alloc_costs AS {plan.pipeline('daily_costs', 'r.ChargeDay', True)}")
+        con.execute(f"CREATE OR REPLACE TABLE alloc_costs AS {plan.pipeline('daily_costs', 'r.ChargeDay', True)}")
         view = plan.pipeline("line_items", "CAST(r.ChargePeriodStart AS DATE)", False)
-        cur.execute(f"CREATE OR REPLACE VIEW alloc_line_items AS {view}")
+        con.execute(f"CREATE OR REPLACE VIEW alloc_line_items AS {view}")
     finally:
         for name in ("alloc_fx", "alloc_key_map", "alloc_value_map", "alloc_fixed", "alloc_targets"):
-            cur.unregister(name)
+            con.unregister(name)
 
 
 def _usd_factors(con: duckdb.DuckDBPyConnection, fx: FxTable) -> pd.DataFrame:
