@@ -65,8 +65,10 @@ st.caption(
 )
 open_events = overview.open_anomalies(cur, last)
 tiles, owner = overview.kpi_tiles(start_kpi, end_kpi, cur, result, open_events)
-*kpi_cols, unit_col = st.columns(len(tiles) + 1)
-for col, tile in zip(kpi_cols, tiles, strict=True):
+# Two rows of three: six tiles in one row cut their labels on a laptop screen and on paper.
+kpi_cols = [*st.columns(3), *st.columns(3)]
+unit_col = kpi_cols[len(tiles)]
+for col, tile in zip(kpi_cols, tiles, strict=False):
     col.metric(tile.label, tile.value, border=True, help=tile.help)
     col.caption(tile.caption)
     col.page_link(tile.page, label=tile.link)
