@@ -57,7 +57,7 @@ st.caption(
     "again replaces the earlier copy; the same file twice changes nothing."
 )
 st.info(
-    f"While the app runs it holds the database file `{data.db_key()}` open for writing, and DuckDB lets only one "
+    f"While the app runs it holds the database file `{data.db_path()}` open for writing, and DuckDB lets only one "
     "process do that: the command line (`python -m analytics ingest`, and its other commands) cannot open the "
     "same file meanwhile. Load through this page, or stop the app first.",
     icon=":material/lock:",
@@ -85,5 +85,5 @@ st.dataframe(
 
 st.subheader("From the command line", anchor=False)
 st.caption("For scheduled loads (cron) and scripts, with the app stopped:")
-st.code(f"python -m analytics ingest PATH [PATH ...] --db {data.db_key()}", language="bash")
-st.code(f"python -m analytics sources --db {data.db_key()}   # check what was loaded", language="bash")
+st.code(f"python -m analytics ingest PATH [PATH ...] --db {data.db_path()}", language="bash")
+st.code(f"python -m analytics sources --db {data.db_path()}   # check what was loaded", language="bash")

@@ -290,3 +290,10 @@ def test_uploads_are_staged_under_their_original_names_then_discarded() -> None:
     finally:
         loading.discard(folder)
     assert not folder.exists()
+
+
+def test_the_page_names_the_database_file_for_the_command_line(app_db: Path) -> None:
+    at = new_app(page="app_pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"--db {app_db}" in at.code[0].value
+    assert any(f"`{app_db}`" in i.value for i in at.info)

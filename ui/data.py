@@ -121,6 +121,11 @@ def _warm_up() -> None:
             logging.getLogger(__name__).exception("warming %s failed", getattr(warm, "__qualname__", warm))
 
 
+def db_path() -> Path:
+    """The database file the app works on."""
+    return store.default_db_path()
+
+
 def db_key() -> str:
     """Identifies the database and what is loaded in it, in cache keys: a query that started before
     a write and finished after `changed()` cannot be served again once the data moved on."""
