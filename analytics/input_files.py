@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from analytics.store import first_line
+from analytics.store import first_line, transaction
 
 
 class FileRefused(ValueError):
@@ -36,3 +37,18 @@ def read_rows(name: str, data: bytes | None = None, refused: type[FileRefused] =
         return pd.read_csv(source, dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise refused(name, [f"cannot read the file ({first_line(exc)})"]) from exc
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, delete_sql: str, insert_sql: str) -> int:
+    """Delete the stored rows that `rows` replace, then insert `rows`, all or nothing; both statements
+    read the new rows as `_new`. Returns how many stored rows were replaced."""
+    cur = con.cursor()
+    try:
+        cur.register("_new", rows)
+        with transaction(cur):
+            replaced = cur.execute(delete_sql).fetchall()
+            cur.execute(insert_sql)
+        cur.unregister("_new")
+    finally:
+        cur.close()
+    return int(replaced[0][0]) if replaced else 0

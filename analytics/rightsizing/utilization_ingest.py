@@ -11,8 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.input_files import FileRefused, read_rows
-from analytics.store import transaction
+from analytics.input_files import FileRefused, read_rows, replace_rows
 
 COLUMNS = ("resource_id", "timestamp", "metric", "stat", "value", "interval_seconds")
 METRICS = ("cpu_pct", "mem_pct", "net_out_mbps", "net_in_mbps", "disk_iops", "gpu_pct")
@@ -158,25 +157,17 @@ def load_utilization(
     rows, notes = validate(
         read_rows(name, data, UtilizationError), name, known_resource_ids(con) if check_ids else None, scale
     )
-    cur = con.cursor()
-    try:
-        cur.register("_util_new", rows)
-        with transaction(cur):
-            replaced = cur.execute(
-                "DELETE FROM utilization u USING _util_new n WHERE u.resource_id = n.resource_id "
-                'AND u.metric = n.metric AND u.stat = n.stat AND u."timestamp" = n."timestamp"'
-            ).fetchone()
-            cur.execute(
-                'INSERT INTO utilization SELECT resource_id, "timestamp", metric, stat, value, interval_seconds '
-                "FROM _util_new"
-            )
-        cur.unregister("_util_new")
-    finally:
-        cur.close()
+    replaced = replace_rows(
+        con,
+        rows,
+        "DELETE FROM utilization u USING _new n WHERE u.resource_id = n.resource_id "
+        'AND u.metric = n.metric AND u.stat = n.stat AND u."timestamp" = n."timestamp"',
+        'INSERT INTO utilization SELECT resource_id, "timestamp", metric, stat, value, interval_seconds FROM _new',
+    )
     return UtilizationReport(
         source=name,
         rows=len(rows),
-        replaced=int(replaced[0]) if replaced else 0,
+        replaced=replaced,
         resources=int(rows["resource_id"].nunique()),
         metrics=sorted(rows["metric"].unique()),
         first=str(rows["timestamp"].min()),

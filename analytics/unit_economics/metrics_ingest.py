@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.engine import DuckDBEngine
-from analytics.input_files import FileRefused, read_rows
+from analytics.input_files import FileRefused, read_rows, replace_rows
 from analytics.queries import UnknownDimension, check_dimension
-from analytics.store import transaction
 
 REQUIRED = ("date", "metric", "value")
 OPTIONAL = ("dimension", "owner")
@@ -135,25 +134,18 @@ def dimension_checker(con: duckdb.DuckDBPyConnection) -> Callable[[str], str | N
 def load_metrics(con: duckdb.DuckDBPyConnection, name: str, data: bytes | None = None) -> MetricsReport:
     """Validate the file, then replace the stored rows of its metrics, dimensions and dates atomically."""
     rows = validate(read_rows(name, data, MetricsError), name, dimension_checker(con))
-    cur = con.cursor()
-    try:
-        cur.register("_metrics_new", rows)
-        with transaction(cur):
-            replaced = cur.execute(
-                "DELETE FROM business_metrics b USING (SELECT DISTINCT date, metric, dimension FROM _metrics_new) n "
-                "WHERE b.date = n.date AND b.metric = n.metric AND b.dimension IS NOT DISTINCT FROM n.dimension"
-            ).fetchone()
-            cur.execute(
-                "INSERT INTO business_metrics (date, metric, value, dimension, owner) "
-                "SELECT date, metric, value, dimension, owner FROM _metrics_new"
-            )
-        cur.unregister("_metrics_new")
-    finally:
-        cur.close()
+    replaced = replace_rows(
+        con,
+        rows,
+        "DELETE FROM business_metrics b USING (SELECT DISTINCT date, metric, dimension FROM _new) n "
+        "WHERE b.date = n.date AND b.metric = n.metric AND b.dimension IS NOT DISTINCT FROM n.dimension",
+        "INSERT INTO business_metrics (date, metric, value, dimension, owner) "
+        "SELECT date, metric, value, dimension, owner FROM _new",
+    )
     return MetricsReport(
         source=name,
         rows=len(rows),
-        replaced=int(replaced[0]) if replaced else 0,
+        replaced=replaced,
         metrics=sorted(rows["metric"].unique()),
         first=min(rows["date"]),
         last=max(rows["date"]),
