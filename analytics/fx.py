@@ -41,6 +41,10 @@ class FxTable:
             self._factors[key] = self._build_factors(reporting, first, last)
         return self._factors[key].copy()
 
+    def join_frame(self, reporting: str, first: dt.date, last: dt.date) -> pd.DataFrame:
+        """The factors as a query joins them, named `fx`: currency, day, factor (see `converted`)."""
+        return self.daily_factors(reporting, first, last)[["currency", "day", "factor"]]
+
     def _build_factors(self, reporting: str, first: dt.date, last: dt.date) -> pd.DataFrame:
         days = pd.date_range(first, last, freq="D")
         frames = []
@@ -65,6 +69,12 @@ class FxTable:
             "usd": pd.Series(usd, dtype="float64").where(valid),
             "rate_date": pd.Series(starts[position.clip(0)]).where(valid).dt.date,
         }
+
+
+def converted(amount: str) -> str:
+    """SQL: `amount` in the reporting currency, in a query joining `FxTable.join_frame` as `fx`. Sums
+    stay DECIMAL; the factor is cut to 9 decimals, far below a cent on any realistic total."""
+    return f"({amount}) * CAST(fx.factor AS DECIMAL(18, 9))"
 
 
 def load_fx(path: Path | str = DEFAULT_FX_PATH) -> FxTable:

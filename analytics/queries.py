@@ -13,7 +13,7 @@ import pandas as pd
 from analytics.allocation.apply import SHARED_POOL
 from analytics.allocation.rules import is_alloc
 from analytics.engine import Engine
-from analytics.fx import FxTable
+from analytics.fx import FxTable, converted
 from analytics.schema import (
     COLUMN_DIMENSIONS,
     EVERYTHING,
@@ -198,12 +198,10 @@ def spend(
     sql.restrict(filters)
     amount = f'r."{metric.value}"'
     select = ", ".join([*keys, "r.BillingCurrency AS _currency"])
-    # Sums stay DECIMAL (exact to the stored precision); the factor is 1 within a currency and is
-    # cut to 9 decimals for conversions, far below a cent on any realistic total.
     query = f"""
         SELECT {select},
-               sum({amount} * CAST(fx.factor AS DECIMAL(18, 9))) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
-               sum({amount} * CAST(fx.factor AS DECIMAL(18, 9))) FILTER (WHERE fx.factor IS NOT NULL AND r.x_Shared)
+               sum({converted(amount)}) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
+               sum({converted(amount)}) FILTER (WHERE fx.factor IS NOT NULL AND r.x_Shared)
                    AS {SHARED},
                sum({amount}) FILTER (WHERE fx.factor IS NULL) AS _unconverted,
                count(*) FILTER (WHERE fx.factor IS NULL) AS _unconverted_rows

@@ -117,7 +117,7 @@ def _usd_factors(con: duckdb.DuckDBPyConnection, fx: FxTable) -> pd.DataFrame:
                 "factor": pd.Series(dtype=float),
             }
         )
-    return fx.daily_factors("USD", span[0], span[1])[["currency", "day", "factor"]]
+    return fx.join_frame("USD", span[0], span[1])
 
 
 # Raw keys are renamed to their canonical key; when a tag set has several spellings of one key, the

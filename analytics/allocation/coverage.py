@@ -12,7 +12,7 @@ import pandas as pd
 from analytics.allocation.apply import RULES_KEY
 from analytics.allocation.rules import EMPTY, Rules, RulesError, alloc_name, is_alloc, parse_rules
 from analytics.engine import Engine
-from analytics.fx import FxTable
+from analytics.fx import FxTable, converted
 from analytics.queries import COST, PERIOD, SHARED, check_dimension, data_span, spend
 from analytics.schema import COLUMN_DIMENSIONS, Filters, Grain, Metric, is_tag, tag_key
 
@@ -98,11 +98,11 @@ def tag_coverage(
     span = data_span(engine)
     if span is None:
         return pd.DataFrame(columns=["group", "key", "tagged", "total", "percent"])
-    factors = fx.daily_factors(currency, span[0], span[1])
+    factors = fx.join_frame(currency, span[0], span[1])
     sql = f"""
         WITH rows AS (
             SELECT {group} AS grp, r.x_TagSetId,
-                   sum(r.EffectiveCost * CAST(fx.factor AS DECIMAL(18, 9))) AS cost
+                   sum({converted("r.EffectiveCost")}) AS cost
             FROM daily_costs r {group_join}
             JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = r.ChargeDay
             WHERE {where}
@@ -116,7 +116,7 @@ def tag_coverage(
         SELECT k.grp, k.TagKey AS key, CAST(k.tagged AS DOUBLE) AS tagged, CAST(tt.total AS DOUBLE) AS total
         FROM keyed k JOIN totals tt ON tt.grp IS NOT DISTINCT FROM k.grp
     """
-    frames = {"fx": factors[["currency", "day", "factor"]]}
+    frames = {"fx": factors}
     frame = engine.query(sql, [*group_params, *params], frames=frames).rename(columns={"grp": "group"})
     frame["percent"] = 100.0 * frame["tagged"] / frame["total"].where(frame["total"] != 0)
     return frame.sort_values(["group", "tagged"], ascending=[True, False], ignore_index=True)
@@ -134,7 +134,7 @@ def top_untagged(
     sql = f"""
         SELECT r.ResourceId, any_value(r.ResourceName) AS ResourceName, any_value(r.ServiceName) AS ServiceName,
                any_value(r.SubAccountName) AS SubAccountName,
-               CAST(sum(r.EffectiveCost * CAST(fx.factor AS DECIMAL(18, 9))) AS DOUBLE) AS cost
+               CAST(sum({converted("r.EffectiveCost")}) AS DOUBLE) AS cost
         FROM line_items r
         JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = CAST(r.ChargePeriodStart AS DATE)
         WHERE r.ResourceId IS NOT NULL AND {where}
@@ -143,7 +143,7 @@ def top_untagged(
         GROUP BY r.ResourceId
         ORDER BY cost DESC LIMIT ?
     """
-    factors = fx.daily_factors(currency, span[0], span[1])[["currency", "day", "factor"]]
+    factors = fx.join_frame(currency, span[0], span[1])
     return engine.query(sql, [*params, key, limit], frames={"fx": factors})
 
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.commitments.money import converted, fx_frame, fx_join, ode
+from analytics.commitments.money import fx_frame, fx_join, ode
 from analytics.engine import Engine
-from analytics.fx import FxTable
+from analytics.fx import FxTable, converted
 
 LOOKBACKS = (7, 30, 60)
 ON_DEMAND = ""  # the commitment id of usage no commitment covered

@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.commitments.money import converted, fx_frame, fx_join, ode
+from analytics.commitments.money import fx_frame, fx_join, ode
 from analytics.engine import Engine
-from analytics.fx import FxTable
+from analytics.fx import FxTable, converted
 from analytics.store import DATA_DIR
 
 DEFAULT_CORRECTIONS_PATH = DATA_DIR / "commitments.csv"

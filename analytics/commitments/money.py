@@ -1,5 +1,5 @@
-"""What every commitment query shares: the on-demand-equivalent (ODE) cost of a row, and the
-conversion of each row's billing currency into the reporting currency at that day's rate."""
+"""What every commitment query shares: the on-demand-equivalent (ODE) cost of a row, and the join
+of each row's billing currency to that day's factor (the amounts go through analytics.fx.converted)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,10 @@ def list_cost(alias: str = "r") -> str:
 def fx_frame(fx: FxTable | None, currency: str, first: dt.date, last: dt.date) -> pd.DataFrame:
     """Daily factors (currency, day, factor) for the join `fx` that every query here makes."""
     table = fx if fx is not None else load_fx()
-    return table.daily_factors(currency, first, last)[["currency", "day", "factor"]]
+    return table.join_frame(currency, first, last)
 
 
 def fx_join(day: str) -> str:
     """Rows whose currency has no rate that day get a NULL factor: they drop out of every sum, and
     the queries count them as `unconverted_rows` so the page can say so."""
     return f"LEFT JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = {day}"
-
-
-def converted(amount: str) -> str:
-    """An amount in the reporting currency; DECIMAL like the spend queries (the factor cut to 9
-    decimals, far below a cent on any total)."""
-    return f"({amount}) * CAST(fx.factor AS DECIMAL(18, 9))"

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.commitments.money import converted, fx_frame, fx_join, list_cost, ode
+from analytics.commitments.money import fx_frame, fx_join, list_cost, ode
 from analytics.engine import Engine
-from analytics.fx import FxTable
+from analytics.fx import FxTable, converted
 
 BREAKDOWNS = ("ProviderName", "BillingAccountName", "SubAccountName", "RegionId")
 

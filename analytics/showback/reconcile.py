@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 
 from analytics.engine import Engine
-from analytics.fx import FxTable
+from analytics.fx import FxTable, converted
 from analytics.queries import COST, SHARED, data_span, spend
 from analytics.schema import Grain
 from analytics.showback.cents import cents
@@ -94,9 +94,9 @@ def _converted_source(engine: Engine, fx: FxTable, request: PackRequest) -> floa
     span = data_span(engine)
     if span is None:
         return 0.0
-    factors = fx.daily_factors(request.currency, span[0], span[1])[["currency", "day", "factor"]]
+    factors = fx.join_frame(request.currency, span[0], span[1])
     frame = engine.query(
-        f"SELECT CAST(sum(r.{request.metric.value} * CAST(fx.factor AS DECIMAL(18, 9))) AS DOUBLE) AS total "
+        f"SELECT CAST(sum({converted(f'r.{request.metric.value}')}) AS DOUBLE) AS total "
         "FROM daily_costs r JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = r.ChargeDay "
         "WHERE r.ChargeDay BETWEEN ? AND ?",
         [request.first, request.end],
