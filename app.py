@@ -5,10 +5,17 @@ run, so a first visit straight to /data would skip this router (no sidebar, no f
 
 import streamlit as st
 
-from ui import data, filters, overview  # noqa: F401  (overview registers its warm-up for data loads)
+from ui import first_start
 
 st.set_page_config(page_title="FinOps Lens", page_icon=":material/query_stats:", layout="wide")
-data.engine()  # on a first start this builds the sample, with progress, before any page draws
+first_start.wait()  # progress within a second of a first visit: the heavy imports come after it
+
+from ui import boundary, data, filters, overview  # noqa: E402, F401  (overview registers its warm-up for data loads)
+
+# The database is ready (first_start.wait() above built the sample if it had to). Everything below runs
+# inside the boundary: whatever fails shows one error box, and the other pages (the Data page first,
+# which can remove the source at fault) keep working.
+ready = boundary.guard("The cost database", data.engine)
 page = st.navigation(
     {
         "Overview": [st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)],
@@ -29,7 +36,12 @@ page = st.navigation(
         "Data": [st.Page("app_pages/data.py", title="Data", icon=":material/database:")],
     }
 )
-data.sample_banner()
-data.rules_banner()
-filters.sidebar()
-page.run()
+rates_problem = boundary.fx_problem()
+if ready and rates_problem is None:  # else these would fail the same way, each with its own box
+    boundary.guard("The sample-data banner", data.sample_banner)
+    boundary.guard("The allocation rules banner", data.rules_banner)
+    boundary.guard("The sidebar filters", filters.sidebar, st.sidebar)
+if rates_problem is not None and page.title != "Data":
+    boundary.unusable_rates(rates_problem)
+else:
+    boundary.guard(f"The {page.title} page", page.run)

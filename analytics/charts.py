@@ -12,6 +12,11 @@ import altair as alt
 import pandas as pd
 
 from analytics.compare import NOT_SET, OTHER, UNTAGGED
+
+# Re-exported: charts, tiles and tables write money alike (analytics.formatting).
+from analytics.formatting import NO_DECIMALS as NO_DECIMALS
+from analytics.formatting import SYMBOLS as SYMBOLS
+from analytics.formatting import money_text as money_text
 from analytics.schema import Grain
 
 MAX_POINTS = 5000
@@ -52,25 +57,6 @@ PROVIDER_COLORS: dict[str, str] = {
     "oracle cloud infrastructure": "#D55E00",
     "oci": "#D55E00",
 }
-SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-NO_DECIMALS = {"JPY"}
-
-
-def money_text(amount: float, currency: str, compact: bool = False) -> str:
-    """'$1,234.56', '-€12.30', '1,234.56 CAD'; compact: '$1.24M'. The minus sign always shows."""
-    decimals = 0 if currency in NO_DECIMALS else 2
-    rounded = round(float(amount), decimals)
-    sign = "-" if rounded < 0 else ""
-    size = abs(rounded)
-    if compact and size >= 1000:
-        for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if size >= limit:
-                body = f"{size / limit:,.2f}{suffix}"
-                break
-    else:
-        body = f"{size:,.{decimals}f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
 
 
 def money_expr(field: str, currency: str) -> str:
@@ -111,7 +97,7 @@ def colors_for(labels: Sequence[str], ranking: Sequence[str] = ()) -> dict[str, 
     return colors
 
 
-def _scale(domain: Sequence[str], colors: Mapping[str, str]) -> alt.Scale:
+def color_scale(domain: Sequence[str], colors: Mapping[str, str]) -> alt.Scale:
     return alt.Scale(domain=list(domain), range=[colors.get(v, NEUTRALS[OTHER]) for v in domain])
 
 
@@ -119,7 +105,7 @@ FONT = '"Source Sans", "Source Sans Pro", "Helvetica Neue", Arial, sans-serif'  
 INK, MUTED, RULE = "#31333F", "#5C6370", "#E3E6EC"
 
 
-def _styled(chart: alt.Chart) -> alt.Chart:
+def styled(chart: alt.Chart) -> alt.Chart:
     """The one look of every chart (drawn with theme=None, so Streamlit's theme does not pad and
     clip long legends): the app's font, quiet axes and grid, a compact legend on the right."""
     return (
@@ -167,6 +153,16 @@ def period_end(periods: pd.Series, grain: Grain) -> pd.Series:
     return start + pd.Timedelta(days=7 if grain is Grain.WEEK else 1)
 
 
+def partial_periods(
+    starts: pd.Series, ends: pd.Series, grain: Grain, span: tuple[dt.date, dt.date] | None
+) -> pd.Series:
+    """True for each period (from `starts`, to the exclusive `ends`) only partly inside `span`."""
+    if span is None or grain is Grain.DAY:
+        return pd.Series(False, index=starts.index)
+    first, last = pd.Timestamp(span[0]), pd.Timestamp(span[1]) + pd.Timedelta(days=1)
+    return (starts < first) | (ends > last)
+
+
 def fit_grain(grain: Grain, start: dt.date, end: dt.date, series: int) -> Grain:
     """`grain`, or the next coarser one when periods x series would exceed MAX_POINTS."""
     days = (end - start).days + 1
@@ -187,15 +183,23 @@ def spend_over_time(
     metric_title: str,
     order: Sequence[str],
     colors: Mapping[str, str],
+    span: tuple[dt.date, dt.date] | None = None,
 ) -> alt.Chart:
     """Stacked spend per period: an area for a long daily series, else bars spanning each period.
-    `frame` columns: period (date), group (text), cost (in `currency`)."""
+    `frame` columns: period (date), group (text), cost (in `currency`). `span`: the first and last
+    day the figures cover; a week or month only partly inside it (this month, to date) is drawn
+    lighter and says "(partial)" in its tooltip and in the legend."""
     _check_size(frame)
     data = frame[[PERIOD, GROUP, COST]].copy()
     data[PERIOD] = pd.to_datetime(data[PERIOD])
     data["end"] = period_end(data[PERIOD], grain)
+    partial = partial_periods(data[PERIOD], data["end"], grain, span)
+    unit = {Grain.MONTH: "month", Grain.WEEK: "week"}.get(grain, "period")
+    complete, part = f"Full {unit}", f"{unit.capitalize()} (partial)"
+    data["coverage"] = partial.map({True: part, False: complete})
     data["rank"] = data[GROUP].map({v: i for i, v in enumerate(order)})
     date_format = "%b %Y" if grain is Grain.MONTH else "%a %d %b %Y"
+    data["when"] = data[PERIOD].dt.strftime(date_format) + partial.map({True: " (partial)", False: ""})
     period_title = {Grain.DAY: "Day (UTC)", Grain.WEEK: "Week from", Grain.MONTH: "Month"}.get(grain, "Period")
     base = alt.Chart(data).transform_calculate(money=money_expr(COST, currency))
     area = grain is Grain.DAY and data[PERIOD].nunique() > AREA_FROM_DAYS
@@ -207,17 +211,24 @@ def spend_over_time(
     encodings: dict[str, object] = {
         "x": x,
         "y": alt.Y(f"sum({COST}):Q", title=f"{metric_title} ({currency})", axis=alt.Axis(format="~s")),
-        "color": alt.Color(f"{GROUP}:N", title=group_title, scale=_scale(order, colors), sort=list(order)),
+        "color": alt.Color(f"{GROUP}:N", title=group_title, scale=color_scale(order, colors), sort=list(order)),
         "order": alt.Order("rank:Q", sort="ascending"),
         "tooltip": [
-            alt.Tooltip(f"{PERIOD}:T", title=period_title, format=date_format),
+            alt.Tooltip("when:N", title=period_title),
             alt.Tooltip(f"{GROUP}:N", title=group_title),
             alt.Tooltip("money:N", title=f"{metric_title} ({currency})"),
         ],
     }
     if not area:
         encodings["x2"] = alt.X2("end:T")
-    return _styled(mark.encode(**encodings).properties(height=max(360, 18 * len(order) + 40)))  # room for the legend
+    if partial.any() and not area:
+        encodings["opacity"] = alt.Opacity(
+            "coverage:N",
+            title=None,
+            scale=alt.Scale(domain=[complete, part], range=[1.0, 0.4]),
+            legend=alt.Legend(symbolFillColor=MUTED, symbolStrokeColor=MUTED),  # no series' colour
+        )
+    return styled(mark.encode(**encodings).properties(height=max(360, 18 * len(order) + 40)))  # room for the legend
 
 
 def ranking_bars(
@@ -257,7 +268,7 @@ def ranking_bars(
             color=alt.Color(
                 f"{colour_field}:N",
                 title=colour_title,
-                scale=_scale(colour_order, colors),
+                scale=color_scale(colour_order, colors),
                 sort=list(colour_order),
                 legend=alt.Legend() if stacked else None,
             ),
@@ -268,4 +279,4 @@ def ranking_bars(
         .add_params(pick)
         .properties(height=max(120, 30 * len(order) + 40))
     )
-    return _styled(chart)
+    return styled(chart)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,15 +18,17 @@ from tqdm import tqdm
 from analytics.allocation.cli import RULES_HELP, open_allocated
 from analytics.allocation.rules import RulesError
 from analytics.cli_common import COMMON, Handler, UsageError, db_path, parse_date, to_cent
+from analytics.csv_safety import write_csv
 from analytics.engine import DuckDBEngine
 from analytics.export import ExportError, check_request, export_focus
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
+from analytics.logs import log_failure, log_path, one_line
 from analytics.queries import COST, PERIOD, SHARED, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
-from analytics.sources import list_sources
+from analytics.sources import SourceNotFound, find_source, list_sources, remove_source
 from analytics.store import StoreError, connect, first_line
 
 
@@ -62,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--format", dest="output", choices=["table", "csv", "json"], default="table")
     query.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
 
+    remove = commands.add_parser("remove", parents=[common], help="remove a loaded source (the Data page's Remove)")
+    remove.add_argument("source", metavar="SOURCE_ID|FILE", help="an id from `sources`, or the file it was loaded from")
+    remove.add_argument("--yes", action="store_true", help="do not ask (needed when not on a terminal)")
+
     export = commands.add_parser("export-focus", parents=[common], help="write the line items as FOCUS 1.2 Parquet")
     export.add_argument("--out", type=Path, required=True, help="FILE.parquet")
     export.add_argument("--from", dest="start", type=parse_date, default=None, help="first UTC day, inclusive")
@@ -90,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sources": _sources,
         "query": _query,
         "export-focus": _export_focus,
+        "remove": _remove,
     }
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for name in COMMAND_MODULES:
@@ -100,9 +108,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError, RulesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SourceNotFound as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
     except duckdb.Error as exc:
         print(f"error: database: {first_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback on a terminal
+        reference = log_failure(logging.getLogger(__name__), f"python -m analytics {args.command}", exc)
+        hint = "" if args.command == "remove" else f"; {_REMOVE_HINT}"
+        print(f"error: {one_line(exc)} (ref {reference}, details in {log_path()}){hint}", file=sys.stderr)
+        return 1
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -181,8 +200,40 @@ def _sources(args: argparse.Namespace) -> int:
     for entry in entries:
         totals = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in entry["totals"].items())
         periods = ", ".join(entry["billing_periods"])
-        print(f"{entry['source']} [{entry['format']}] {entry['rows']:,} rows; periods {periods}; billed {totals}")
+        name = f"{entry['id']}: {entry['source']} [{entry['format']}]"
+        print(f"{name} {entry['rows']:,} rows; periods {periods}; billed {totals}")
     return 0
+
+
+# An unexpected failure may come from a stored value (loaded before a check existed): say how to
+# find and remove the source, since no command can tell which row caused it.
+_REMOVE_HINT = (
+    "if a loaded file holds a value this command cannot use, `python -m analytics sources` lists what is loaded "
+    "and `python -m analytics remove SOURCE_ID --yes` removes one"
+)
+
+
+def _remove(args: argparse.Namespace) -> int:
+    con = connect(db_path(args))
+    try:
+        source_id, source = find_source(con, args.source)
+        if not args.yes and not _confirmed(f"Remove source {source_id} ({source}) and its rows?"):
+            raise UsageError(
+                f"nothing removed: `remove {args.source}` asks for confirmation; add --yes to remove without asking"
+            )
+        files = remove_source(con, source_id)
+    finally:
+        con.close()
+    print(f"removed source {source_id}: {', '.join(files)}")
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    """Asks on a terminal; anywhere else (cron, a pipe) there is nobody to answer, so no."""
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _where(items: list[str]) -> dict[str, list[str | None]]:
@@ -245,7 +296,7 @@ def _print_frame(frame: pd.DataFrame, output: str, label: str) -> None:
         return
     money = [c for c in (COST, SHARED) if c in frame]
     if output == "csv":
-        frame.assign(**{c: frame[c].map(to_cent) for c in money}).to_csv(sys.stdout, index=False)
+        write_csv(frame.assign(**{c: frame[c].map(to_cent) for c in money}), sys.stdout)
     else:
         shown = frame.assign(**{c: frame[c].map(lambda v: f"{to_cent(v):,.2f}") for c in money}).fillna("(not set)")
         print(f"# {label}")

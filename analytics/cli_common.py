@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from analytics.input_files import FileRefused
-from analytics.sources import CENT
+from analytics.schema import CENT
 from analytics.store import default_db_path
 
 Handler = Callable[[argparse.Namespace], int]

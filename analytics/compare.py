@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from analytics.csv_safety import csv_bytes
 from analytics.schema import is_tag
 
 COST = "cost"
@@ -97,14 +98,6 @@ def totals(frame: pd.DataFrame) -> float:
     return float(frame[COST].sum()) if len(frame) else 0.0
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV of `frame`. Text cells that a spreadsheet would run as a formula (starting with
-    = + - @) get a leading apostrophe, so a tag value can never execute when the file is opened."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = ["'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in out[column]]
-    return out.to_csv(index=False).encode("utf-8")
+    """UTF-8 CSV of `frame`, text cells that would run as a formula made inert (see csv_safety)."""
+    return csv_bytes(frame)

@@ -4,17 +4,28 @@ currency into the reporting currency."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from analytics.schema import END_SANE_DAY, FIRST_SANE_DAY
 from analytics.store import DATA_DIR
 
 DEFAULT_FX_PATH = DATA_DIR / "fx_rates.csv"
 PIVOT = "USD"  # rates are quoted as USD per unit, so any listed currency can be the reporting one
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+COLUMNS = ["valid_from", "currency", "usd_per_unit"]
+CONFIRMED = "confirmed"  # optional fourth column: `yes` on a row whose rate is outside PLAUSIBLE
+# USD per unit of every currency in use today lies well inside this (IRR ~2e-5, KWD ~3.3); a rate
+# outside is almost always a typo or an inverted quote (1e-12 turned EUR 523,938.95 into 0.00), so
+# it is used only when its row says `confirmed: yes`.
+PLAUSIBLE = (1e-6, 1e6)
+# Conversions multiply by the factor as DECIMAL(18, 9) (see `converted`): a factor of 1e9 or more
+# cannot be stored there and one below 1e-9 is zero, so no confirmation makes such a rate usable.
+USABLE = (1e-9, 1e9)
 
 
 class FxError(ValueError):
@@ -46,7 +57,11 @@ class FxTable:
         return self.daily_factors(reporting, first, last)[["currency", "day", "factor"]]
 
     def _build_factors(self, reporting: str, first: dt.date, last: dt.date) -> pd.DataFrame:
-        days = pd.date_range(first, last, freq="D")
+        # Days outside the sane window get no factor (their amounts show as unconverted) instead of
+        # a table of millions of days, or an overflow, because one stored date is absurd.
+        first = max(first, FIRST_SANE_DAY)
+        last = min(last, END_SANE_DAY - dt.timedelta(days=1))
+        days = pd.date_range(first, last, freq="D") if first <= last else pd.DatetimeIndex([])
         frames = []
         for currency in self.currencies():
             per_unit = self._usd_per_unit(currency, days)
@@ -55,6 +70,9 @@ class FxTable:
         target = table[table["currency"] == reporting].set_index("day")["usd"]
         table["factor"] = table["usd"] / table["day"].map(target)
         table.loc[table["currency"] == reporting, "factor"] = 1.0
+        # A factor `converted` cannot hold leaves its amounts unconverted (reported as such), not a
+        # database error on every page.
+        table.loc[table["factor"] >= USABLE[1], "factor"] = math.nan
         return table.dropna(subset=["factor"])[["currency", "day", "factor", "rate_date"]]
 
     def _usd_per_unit(self, currency: str, days: pd.DatetimeIndex) -> dict[str, object]:
@@ -69,6 +87,37 @@ class FxTable:
             "usd": pd.Series(usd, dtype="float64").where(valid),
             "rate_date": pd.Series(starts[position.clip(0)]).where(valid).dt.date,
         }
+
+
+def _check(path: Path, line: int, row: pd.Series) -> None:
+    where = f"{path}, line {line}"
+    if not _CURRENCY.match(row["currency"]):
+        raise FxError(f"{where}, currency: {row['currency']!r} is not a 3-letter code")
+    try:
+        day = dt.date.fromisoformat(row["valid_from"])
+    except ValueError as exc:
+        raise FxError(f"{where}, valid_from: {row['valid_from']!r} is not YYYY-MM-DD") from exc
+    if not FIRST_SANE_DAY <= day < END_SANE_DAY:
+        raise FxError(f"{where}, valid_from: {row['valid_from']} is outside 2000-01-01 to 2099-12-31")
+    text = row["usd_per_unit"].strip()
+    try:
+        rate = float(text) if "_" not in text else math.nan
+    except ValueError:
+        rate = math.nan
+    if not (math.isfinite(rate) and rate > 0):
+        raise FxError(f"{where}, usd_per_unit: {row['usd_per_unit']!r} is not a positive finite number")
+    confirmed = str(row.get(CONFIRMED, "")).strip().lower()
+    if confirmed not in ("", "yes"):
+        raise FxError(f"{where}, {CONFIRMED}: {row[CONFIRMED]!r} must be yes or empty")
+    if not USABLE[0] <= rate < USABLE[1]:
+        raise FxError(
+            f"{where}, usd_per_unit: {text} is outside {USABLE[0]:g} to {USABLE[1]:g}, which no conversion can use"
+        )
+    if not PLAUSIBLE[0] <= rate <= PLAUSIBLE[1] and confirmed != "yes":
+        raise FxError(
+            f"{where}, usd_per_unit: {text} is outside {PLAUSIBLE[0]:g} to {PLAUSIBLE[1]:g} USD per unit; "
+            f"if it is right, add a `{CONFIRMED}` column saying yes on this row"
+        )
 
 
 def converted(amount: str) -> str:
@@ -86,23 +135,11 @@ def load_fx(path: Path | str = DEFAULT_FX_PATH) -> FxTable:
         raise FxError(f"{path}: no exchange-rate file") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise FxError(f"{path}: not a readable CSV ({exc})") from exc
-    expected = ["valid_from", "currency", "usd_per_unit"]
-    if list(frame.columns) != expected:
-        raise FxError(f"{path}: header must be {','.join(expected)}, found {','.join(frame.columns)}")
+    columns = list(frame.columns)
+    if columns not in (COLUMNS, [*COLUMNS, CONFIRMED]):
+        raise FxError(f"{path}: header must be {','.join(COLUMNS)}[,{CONFIRMED}], found {','.join(columns)}")
     for index, row in frame.iterrows():
-        line = int(str(index)) + 2
-        if not _CURRENCY.match(row["currency"]):
-            raise FxError(f"{path}, line {line}, currency: {row['currency']!r} is not a 3-letter code")
-        try:
-            dt.date.fromisoformat(row["valid_from"])
-        except ValueError as exc:
-            raise FxError(f"{path}, line {line}, valid_from: {row['valid_from']!r} is not YYYY-MM-DD") from exc
-        try:
-            rate = float(row["usd_per_unit"])
-        except ValueError:
-            rate = float("nan")
-        if not rate > 0:
-            raise FxError(f"{path}, line {line}, usd_per_unit: {row['usd_per_unit']!r} is not a positive number")
+        _check(path, int(str(index)) + 2, row)
     duplicated = frame.duplicated(["valid_from", "currency"])
     if duplicated.any():
         line = int(duplicated.to_numpy().nonzero()[0][0]) + 2

@@ -19,9 +19,21 @@ PRESETS: dict[str, str] = {
 DEFAULT_PRESET = "last_90_days"
 
 
-def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
+def month_start(day: dt.date, months_back: int = 0) -> dt.date:
+    """First day of `day`'s month, or of the month `months_back` before it (negative: after it)."""
     index = day.year * 12 + day.month - 1 - months_back
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """Last day of `day`'s month."""
+    return month_start(day, -1) - dt.timedelta(days=1)
+
+
+def last_full_month(last: dt.date) -> dt.date:
+    """First day of the last whole month in data ending on `last`: its own month when `last` is a
+    month's last day, else the month before."""
+    return month_start(last) if last == month_end(last) else month_start(last, 1)
 
 
 def preset_range(preset: str, anchor: dt.date, first: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -32,16 +44,16 @@ def preset_range(preset: str, anchor: dt.date, first: dt.date | None = None) -> 
     so monthly bars are whole months. "custom" has no range of its own and raises ValueError.
     """
     if preset == "month_to_date":
-        return _month_start(anchor), anchor
+        return month_start(anchor), anchor
     if preset == "last_month":
-        start = _month_start(anchor, 1)
-        return start, _month_start(anchor) - dt.timedelta(days=1)
+        start = month_start(anchor, 1)
+        return start, month_start(anchor) - dt.timedelta(days=1)
     if preset == "last_30_days":
         return anchor - dt.timedelta(days=29), anchor
     if preset == "last_90_days":
         return anchor - dt.timedelta(days=89), anchor
     if preset == "last_12_months":
-        return _month_start(anchor, 11), anchor
+        return month_start(anchor, 11), anchor
     if preset == "year_to_date":
         return dt.date(anchor.year, 1, 1), anchor
     if preset == "all":
@@ -67,14 +79,14 @@ def period_starts(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
     elif grain == "week":
         first = start - dt.timedelta(days=start.weekday())
     elif grain == "month":
-        first = _month_start(start)
+        first = month_start(start)
     else:
         raise ValueError(f"unknown grain {grain!r}; choose day, week or month")
     days: list[dt.date] = []
     day = first
     while day <= end:
         days.append(day)
-        day = _month_start(day, -1) if grain == "month" else day + dt.timedelta(days=1 if grain == "day" else 7)
+        day = month_start(day, -1) if grain == "month" else day + dt.timedelta(days=1 if grain == "day" else 7)
     return days
 
 

@@ -10,17 +10,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.allocation.apply import SHARED_POOL
-from analytics.allocation.rules import is_alloc
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
 from analytics.schema import (
     COLUMN_DIMENSIONS,
+    END_SANE_DAY,
     EVERYTHING,
+    FIRST_SANE_DAY,
     ROLLUP_DIMENSIONS,
+    SHARED_POOL,
     Filters,
     Grain,
     Metric,
+    is_alloc,
     is_tag,
     tag_key,
 )
@@ -94,8 +96,12 @@ def _needs_detail(dimensions: Sequence[str]) -> bool:
 
 
 def data_span(engine: Engine) -> tuple[dt.date, dt.date] | None:
-    """First and last UTC day with charges, or None for an empty store."""
-    frame = engine.query("SELECT min(ChargeDay) AS first, max(ChargeDay) AS last FROM daily_costs")
+    """First and last UTC day with charges within 2000-01-01..2099-12-31, or None for an empty store."""
+    frame = engine.query(
+        "SELECT min(ChargeDay) AS first, max(ChargeDay) AS last FROM daily_costs "
+        "WHERE ChargeDay >= ? AND ChargeDay < ?",
+        [FIRST_SANE_DAY, END_SANE_DAY],
+    )
     if frame.empty or pd.isna(frame["first"].iloc[0]):
         return None
     return pd.Timestamp(frame["first"].iloc[0]).date(), pd.Timestamp(frame["last"].iloc[0]).date()

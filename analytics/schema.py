@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 MONEY = "DECIMAL(38,12)"
+CENT = Decimal("0.01")
+# The days any series or rate table is built over. Ingest refuses charges outside these years; a
+# value stored before that check (or written around it) must not make a series span millennia.
+FIRST_SANE_DAY = dt.date(2000, 1, 1)
+END_SANE_DAY = dt.date(2100, 1, 1)  # exclusive
 QUANTITY = "DOUBLE"
 TIME = "TIMESTAMP"  # naive, always UTC: FOCUS timestamps are UTC and ends are exclusive
 TEXT = "VARCHAR"
@@ -195,6 +201,20 @@ def is_tag(dimension: str) -> bool:
 
 def tag_key(dimension: str) -> str:
     return dimension[len(TAG_PREFIX) :]
+
+
+# A virtual dimension defined by allocation rules (`alloc:team`). Named here, beside tags, so the
+# queries can recognise one without importing the allocation package (which reads through them).
+ALLOC_PREFIX = "alloc:"
+SHARED_POOL = "alloc:shared_pool"  # the pool a row belongs to; not set on direct spend
+
+
+def is_alloc(dimension: str) -> bool:
+    return dimension.startswith(ALLOC_PREFIX)
+
+
+def alloc_name(dimension: str) -> str:
+    return dimension[len(ALLOC_PREFIX) :]
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,51 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from analytics.allocation.refresh import refresh
 from analytics.engine import Engine
-from analytics.store import SAMPLE_FORMAT, delete_sample, set_meta, transaction
+from analytics.ingest.files import file_hash
+from analytics.schema import CENT
+from analytics.store import SAMPLE_FORMAT, delete_sample, get_meta, set_meta, transaction
 
-CENT = Decimal("0.01")
 # A provider whose latest day with charges is more than this many days before today (UTC) is
 # stale. Providers deliver a day's charges one to two days late (AWS CUR and Azure exports refresh
 # daily, Google's export lags up to a day); three days leaves room for a late run, not a broken one.
 STALE_AFTER_DAYS = 3
 # Set when a removal leaves nothing loaded, so the app does not rebuild the sample on its next start.
 EMPTIED_KEY = "emptied_by_user_at"
+
+
+def data_version(engine: Engine) -> str:
+    """Changes with every load and removal (count of sources, newest id, latest ingest time): the
+    loaded data's version, for cache keys."""
+    row = engine.query("SELECT count(*) AS n, max(x_SourceId) AS id, max(x_IngestedAt) AS at FROM sources")
+    return "|".join(str(v) for v in row.iloc[0].tolist())
+
+
+def needs_sample(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the app should build the sample company on opening this database: nothing is loaded
+    (unless a user removed everything on purpose), or a sample build was cut short (its rows are
+    there but not the `sample_as_of` it writes last)."""
+    formats = {row[0] for row in con.execute("SELECT DISTINCT x_SourceFormat FROM sources").fetchall()}
+    if formats == {SAMPLE_FORMAT}:
+        return get_meta(con, "sample_as_of") is None
+    return not formats and get_meta(con, EMPTIED_KEY) is None
+
+
+def source_of(con: duckdb.DuckDBPyConnection, path: Path, unchanged: bool) -> int | None:
+    """The source holding a file's rows after an ingest: for a file that was already loaded, the
+    earlier source with the same bytes; else the newest source loaded from that path."""
+    if unchanged:
+        sql, params = "SELECT max(x_SourceId) FROM sources WHERE x_FileHash = ?", [file_hash(path)]
+    else:
+        sql, params = "SELECT max(x_SourceId) FROM sources WHERE x_SourceFile = ?", [str(path)]
+    row = con.execute(sql, params).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 class SourceNotFound(LookupError):
@@ -92,6 +122,27 @@ def remove_source(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:
             set_meta(con, EMPTIED_KEY, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     refresh(con)
     return files
+
+
+def find_source(con: duckdb.DuckDBPyConnection, reference: str) -> tuple[int, str]:
+    """(id, file) of the source named by `reference`: its id, the file path as stored, or a file name
+    that only one source has. Raises SourceNotFound, with the candidates when several match."""
+    text = reference.strip()
+    if text.isdigit():
+        row = con.execute("SELECT x_SourceId, x_SourceFile FROM sources WHERE x_SourceId = ?", [int(text)]).fetchone()
+        if row is None:
+            raise SourceNotFound(f"no source with id {text}; `python -m analytics sources` lists what is loaded")
+        return int(row[0]), str(row[1])
+    rows = con.execute("SELECT x_SourceId, x_SourceFile FROM sources ORDER BY x_SourceId").fetchall()
+    absolute = str(Path(text).expanduser().absolute())
+    exact = [r for r in rows if str(r[1]) in (text, absolute)]
+    named = exact or [r for r in rows if Path(str(r[1])).name == Path(text).name]
+    if len(named) == 1:
+        return int(named[0][0]), str(named[0][1])
+    if not named:
+        raise SourceNotFound(f"no source loaded from {text!r}; `python -m analytics sources` lists what is loaded")
+    ids = ", ".join(f"{r[0]} ({r[1]})" for r in named)
+    raise SourceNotFound(f"{text!r} names {len(named)} sources: {ids}; give the id")
 
 
 def _files(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[str]:

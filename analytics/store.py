@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -131,8 +133,54 @@ def connect(
     # FOCUS times are UTC; a timestamp written without an offset must not be read in the host's zone.
     con.execute("SET GLOBAL TimeZone = 'UTC'")
     if not read_only:
+        _remove_stale_spill(con, db)
         con.execute(DDL)
     return con
+
+
+_OPENED: set[Path] = set()
+
+
+def _remove_stale_spill(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """Empty `<db>.tmp`, where DuckDB spills big queries, of what a killed process left there (it can
+    hold gigabytes). Safe because the caller holds the database's write lock (no other process uses
+    the folder) and this database has no temporary file in use (no query of this process spills);
+    the folder itself goes only on this process's first open, before any query could need it."""
+    spill = db.with_name(db.name + ".tmp")
+    first_open = db.resolve() not in _OPENED
+    _OPENED.add(db.resolve())
+    if not spill.is_dir() or spill.is_symlink():
+        return
+    stale = list(spill.iterdir())
+    in_use = con.execute("SELECT count(*) FROM duckdb_temporary_files()").fetchone()
+    if in_use and in_use[0]:
+        return
+    for entry in stale:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if first_open:
+        with contextlib.suppress(OSError):
+            spill.rmdir()
+
+
+def refuse_foreign(path: Path, memory_limit: str = MEMORY_LIMIT) -> None:
+    """StoreError, before anything is written, when `path` is a DuckDB database that is not FinOps
+    Lens's (it has no `sources` table). Probed with the settings `connect` uses, so it also works
+    while that process holds the file open; a file DuckDB cannot open is left to `connect` to explain."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        probe = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    except duckdb.Error:
+        return
+    try:
+        tables = {row[0] for row in probe.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    finally:
+        probe.close()
+    if "sources" not in tables:
+        raise StoreError(f"{path}: not a FinOps Lens database (it has no `sources` table)")
 
 
 def first_line(exc: BaseException) -> str:

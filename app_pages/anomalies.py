@@ -4,6 +4,7 @@ merged into events, with what caused each (service → account → region → SK
 import streamlit as st
 
 from ui import anomalies, filters
+from ui import format as fmt
 
 st.title("Anomalies", anchor=False)
 view = filters.current()
@@ -28,16 +29,13 @@ shown = [anomalies.explained(e) for e in found[: anomalies.EXPLAINED]]
 for event in shown[:3]:
     st.markdown(f"**{anomalies.money_text(event.impact, currency)}** from {event.start:%d %b} to {event.end:%d %b}")
     st.text(anomalies.line(event))  # data values: plain text, never Markdown
-money = st.column_config.NumberColumn(format="%.2f")
-st.dataframe(
-    anomalies.table(shown + found[anomalies.EXPLAINED :]),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Expected": money,
-        "Actual": money,
-        "Impact": money,
-        "Impact %": st.column_config.NumberColumn(format="percent", help="Empty: new spend"),
+fmt.table(
+    fmt.as_percent(anomalies.table(shown + found[anomalies.EXPLAINED :]), ["Impact %"]),
+    {
+        "Expected": fmt.money("Expected", currency),
+        "Actual": fmt.money("Actual", currency),
+        "Impact": fmt.money("Impact", currency),
+        "Impact %": fmt.percent("Impact %", help="A dash: new spend, nothing was expected to compare with"),
     },
 )
 if len(found) > anomalies.EXPLAINED:
@@ -53,14 +51,12 @@ st.caption(
     "Each value's change = its actual minus its expected share of the event's expected spend (its share of "
     "the four weeks before). The drill-down follows the largest change while it explains half its parent's."
 )
-st.dataframe(
-    anomalies.causes_table(event),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Expected": money,
-        "Actual": money,
-        "Change": money,
-        "Share of the change": st.column_config.NumberColumn(format="percent"),
+fmt.table(
+    fmt.as_percent(anomalies.causes_table(event), ["Share of the change"]),
+    {
+        "Expected": fmt.money("Expected", currency),
+        "Actual": fmt.money("Actual", currency),
+        "Change": fmt.money("Change", currency),
+        "Share of the change": fmt.percent("Share of the change"),
     },
 )

@@ -34,7 +34,7 @@ with whatif_tab:
     )  # fmt: skip
     plan = ui.plan(cur, lookback, kind, term, payment, rate or None, 12)
     if plan is None or not plan.now:
-        st.info(f"No usage eligible for an {INSTRUMENTS[kind].label} in the last {lookback} days.")
+        ui.nothing_eligible(cur, lookback, kind)
     else:
         ui.daily_warning(plan)
         best, safe = summarise(plan.now, "max"), summarise(plan.now, "conservative")
@@ -56,7 +56,7 @@ with whatif_tab:
         st.dataframe(ui.figures_table(shown, cur), hide_index=True, width="stretch")
         st.caption(f"Per 730-hour month, judged on the last {lookback} days of usage.")
         with st.expander("Discount rates used"):
-            st.dataframe(plan.rates, hide_index=True, width="stretch")
+            ui.show_rates(plan.rates)
         st.subheader("If usage drops", anchor=False)
         stress, drop = ui.stress_frame(result, level, term, payment)
         st.altair_chart(charts.stress_bars(stress, cur), width="stretch", theme=None)
@@ -72,7 +72,7 @@ with expiry_tab:
     if later is None or later.expiring.empty:
         st.info(f"No commitment is estimated to end in the next {horizon} months.")
     else:
-        st.dataframe(ui.inventory_table(later.expiring, cur), hide_index=True, width="stretch")
+        ui.show_inventory(ui.inventory_table(later.expiring, cur), cur)
         cliff = charts.coverage_cliff(later.coverage_now or 0.0, later.coverage_after or 0.0, horizon)
         st.altair_chart(cliff, width="stretch", theme=None)
         after, now = summarise(later.after, "max"), summarise(later.now, "max")

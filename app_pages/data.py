@@ -3,7 +3,8 @@ source, and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import data, dataload, datapage, filters, rightsizing, unit_economics
+from ui import data, data_loads, data_removal, data_tables, filters, queries, rightsizing, unit_economics
+from ui.format import RATE_FORMAT
 from ui.text import inline_code
 
 st.title("Data", anchor=False)
@@ -13,10 +14,10 @@ if view is not None:
     st.caption(f"Charges from {first} to {last} (UTC days).")
 
 st.subheader("What is loaded", anchor=False)
-dataload.removal_notice()
-entries = data.loaded_sources()
+data_removal.removal_notice()
+entries = queries.loaded_sources()
 if entries:
-    frame = datapage.sources_frame(entries)
+    frame = data_tables.sources_frame(entries)
     count = len(frame)
     st.write(f"{count:,} source{'' if count == 1 else 's'}, {frame['Rows'].sum():,} line items.")
     st.dataframe(
@@ -26,16 +27,16 @@ if entries:
         column_config={"Rows": st.column_config.NumberColumn("Rows", format="%,d")},
     )
     st.caption("BilledCost is the invoice total of each source, per billing currency, before any conversion.")
-    dataload.remove_controls(entries)
+    data_removal.remove_controls(entries)
 else:
     st.info("Nothing is loaded. Upload your cost exports below, or give a path on the server.")
 
 st.subheader("Data freshness", anchor=False)
-fresh = data.freshness()
+fresh = queries.freshness()
 if fresh:
     st.caption(
         f"The latest UTC day with charges, per provider. A provider is stale when that day is more than "
-        f"{datapage.STALE_AFTER_DAYS} days before today (UTC): exports arrive a day or two late, so a longer gap "
+        f"{data_tables.STALE_AFTER_DAYS} days before today (UTC): exports arrive a day or two late, so a longer gap "
         "means an export stopped or was not loaded."
     )
     stale = [e for e in fresh if e["stale"]]
@@ -43,7 +44,7 @@ if fresh:
         names = ", ".join(inline_code(e["provider"] or "(not set)") for e in stale)
         st.warning(f"No recent charges from {names}: do their exports still arrive?", icon=":material/schedule:")
     st.dataframe(
-        datapage.freshness_frame(fresh),
+        data_tables.freshness_frame(fresh),
         hide_index=True,
         column_config={"Days behind today": st.column_config.NumberColumn("Days behind today", format="%,d")},
     )
@@ -62,8 +63,8 @@ st.info(
     "same file meanwhile. Load through this page, or stop the app first.",
     icon=":material/lock:",
 )
-dataload.load_controls()
-dataload.last_load(entries)
+data_loads.load_controls()
+data_loads.last_load(entries)
 
 st.subheader("Utilisation and business metrics", anchor=False)
 st.caption("Inputs beside the cost exports: utilisation for Rightsizing, business metrics for Unit economics.")
@@ -78,9 +79,9 @@ st.caption(
     "Edit the file and refresh the page to change them."
 )
 st.dataframe(
-    datapage.rates_frame(fx.rates),
+    data_tables.rates_frame(fx.rates),
     hide_index=True,
-    column_config={"USD per unit": st.column_config.NumberColumn("USD per unit", format="%.5f")},
+    column_config={"USD per unit": st.column_config.NumberColumn("USD per unit", format=RATE_FORMAT)},
 )
 
 st.subheader("From the command line", anchor=False)

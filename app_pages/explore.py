@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ui import data, explore, explore_view, filters
-from ui.text import inline_code
+from ui import data, explore, explore_view, filters, queries
+from ui import format as fmt
+from ui.text import inline_code, plain
 
 st.title("Explore", anchor=False)
 view = filters.current()
@@ -11,7 +12,7 @@ if view is None:
     st.info("No cost data is loaded yet. See the Data page for how to load your exports.")
     st.stop()
 
-choice = explore.controls(data.dimensions())
+choice = explore.controls(queries.dimensions())
 fig = explore_view.figures(choice, view)
 st.caption(explore_view.caption(choice, view))
 explore_view.unconverted_warning(fig.series)
@@ -24,13 +25,14 @@ if fig.grain is not choice.grain:
     st.caption(f"Shown by {fig.grain.value}: by {choice.grain.value} this range would be too many points to draw.")
 st.altair_chart(explore_view.time_chart(choice, fig, view), width="stretch", theme=None)  # charts carry their own
 
-st.subheader(f"Top {choice.top} by {inline_code(choice.group_by)}", anchor=False)
+st.subheader(f"Top {choice.top} by {plain(fmt.label(choice.group_by))}", anchor=False)
+st.caption(f"Dimension {inline_code(choice.group_by)}.")
 st.caption("Click a bar to filter to it; double-click to clear the highlight.")
 explore.ranking_chart(explore_view.ranking_chart(choice, fig, view), choice.group_by)
 
 st.subheader(f"Every group, against the previous {explore_view.period_days(view)} days", anchor=False)
 table, config = explore_view.table_for_display(choice, fig.table, view.currency)
-st.dataframe(table, column_config=config, hide_index=True, width="stretch")
+fmt.table(table, config)
 st.download_button(
     "Download CSV",
     explore_view.csv_bytes(table),
@@ -46,4 +48,6 @@ with st.expander("Exchange rates used"):
         st.write(f"Everything shown is billed in {view.currency}; nothing was converted.")
     else:
         st.caption(f"Rates from {data.fx_path().name}: {view.currency} per unit of the billing currency.")
-        st.dataframe(fig.series.rates, hide_index=True)
+        rates = fig.series.rates
+        number = rates.select_dtypes("number").columns
+        fmt.table(rates, {c: st.column_config.NumberColumn(c, format=fmt.RATE_FORMAT) for c in number}, width="content")

@@ -1,11 +1,11 @@
 """Forecast: daily spend ahead with its 80% interval, month and quarter totals, how well the model
 did on the past (it scores itself), and budgets per owner."""
 
-import pandas as pd
 import streamlit as st
 
 from ui import filters
 from ui import forecast as fc
+from ui import format as fmt
 from ui.text import inline_code
 
 st.title("Forecast", anchor=False)
@@ -40,10 +40,7 @@ with right:
     st.metric("Purchases, tax and credits this month", fc.money_text(sum(excluded.values()), currency), border=True)
     st.caption(", ".join(f"{k} {fc.money_text(v, currency)}" for k, v in sorted(excluded.items())) or "None so far")
 st.altair_chart(fc.forecast_chart(result), width="stretch", theme=None)
-st.caption(
-    f"Black: actual. Blue dashes: median forecast; band: 80% interval. Month and quarter intervals: "
-    f"{result.month_end.method}; {result.quarter_end.method}."
-)
+st.caption(f"Black: actual. Blue dashes: median forecast; band: 80% interval. {fc.interval_methods(result)}")
 
 st.subheader("How good is this forecast?", anchor=False)
 scores = result.backtest
@@ -64,16 +61,16 @@ else:
     if variance is not None:
         st.write(
             f"Month totals forecast on each month's 1st, last {len(result.months)} months: mean variance "
-            f"**{variance:.1%}** — {mark} (community sample goals: crawl < 20%, walk < 10%, run < 5%)."
+            f"**{variance:.1%}** — {mark} (community sample goals: {fc.VARIANCE_GOALS})."
         )
-        st.dataframe(
-            fc.months_table(result),
-            hide_index=True,
-            column_config={
-                "Forecast on the 1st": st.column_config.NumberColumn(format="%.2f"),
-                "Actual": st.column_config.NumberColumn(format="%.2f"),
-                "Variance": st.column_config.NumberColumn(format="percent"),
+        fmt.table(
+            fmt.as_percent(fc.months_table(result), ["Variance"]),
+            {
+                "Forecast on the 1st": fmt.money("Forecast on the 1st", currency),
+                "Actual": fmt.money("Actual", currency),
+                "Variance": fmt.percent("Variance", signed=True),
             },
+            width="content",
         )
     with st.expander("Held-out days of the backtest"):
         st.altair_chart(fc.backtest_chart(result), width="stretch", theme=None)
@@ -87,21 +84,16 @@ status = fc.budget_status(currency)
 if status.empty:
     st.info("No budget for this month. Add rows below (owner dimension such as tag:team, owner, month, amount).")
 else:
-    shown = status.assign(month=pd.to_datetime(status["month"]).dt.strftime("%b %Y"))
-    money = st.column_config.NumberColumn(format="%.2f")
-    st.dataframe(
-        shown[["owner_dimension", "owner", "month", "budget", "actual", "projected", "projected_vs_budget", "status"]],
-        hide_index=True,
-        column_config={
-            "budget": money,
-            "actual": money,
-            "projected": st.column_config.NumberColumn("projected month end", format="%.2f"),
-            "projected_vs_budget": st.column_config.NumberColumn("projected / budget", format="percent"),
-        },
-    )
-    st.caption(f"All in {currency}; actual is all effective cost so far, projected adds the forecast median.")
+    fc.show_budget_status(status, currency)
+    st.caption("Actual is all effective cost so far; projected adds the forecast median.")
 with st.expander(f"Edit budgets ({fc.budgets_path().name})"):
-    edited = st.data_editor(fc.budget_table(), num_rows="dynamic", key="forecast_budgets", hide_index=True)
+    edited = st.data_editor(
+        fc.budget_table(),
+        num_rows="dynamic",
+        key="forecast_budgets",
+        hide_index=True,
+        column_config={"amount": st.column_config.NumberColumn("amount", format=fmt.MONEY_FORMAT)},
+    )
     if st.button("Save budgets", key="forecast_save_budgets", icon=":material/save:"):
         error = fc.save_budgets(edited)
         if error:

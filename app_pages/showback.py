@@ -12,7 +12,8 @@ if view is None:
     st.stop()
 
 st.caption(
-    "Finance packs: per owner, direct cost, shared costs received, previous period, budget, and a "
+    "Finance packs: per owner, direct cost, shared costs received, previous period, budget (where the owner "
+    "dimension has budgets), and a "
     "reconciliation to the line items. The sidebar's currency applies; its dates and filters do not "
     "(a pack always covers whole months and all spend). Also from the command line: "
     "`python -m analytics showback --month YYYY-MM --by DIM --out pack.xlsx`."

@@ -1,6 +1,6 @@
 """Ingest of a 1,000,000-row AWS legacy CUR CSV.gz into an empty database: wall time and peak memory.
 
-The file repeats the real sample (../shared/realdata/aws-cur) with its dates shifted by whole months,
+The file repeats the real sample (tests/data/real/aws-cur) with its dates shifted by whole months,
 its resource ids and usage accounts varied and a `team` tag added, so rows stay distinct and realistic.
 
 python -m bench.bench_ingest_cur --rows 1000000
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import OUT, PROJECT, timed_ingest
 
-SAMPLE = PROJECT.parent / "shared" / "realdata" / "aws-cur" / "cur-legacy-anonymous.csv"
+SAMPLE = PROJECT / "tests" / "data" / "real" / "aws-cur" / "cur-legacy-anonymous.csv"
 _MONTH = re.compile(r"(20\d\d)-(\d\d)-")
 TEAMS = ("web", "data", "platform", "ml", "")
 

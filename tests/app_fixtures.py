@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.store import connect
+from tests.sample_cache import cached_sample
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
@@ -20,16 +21,10 @@ SAMPLE_AS_OF = dt.date(2026, 6, 15)
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small, deterministic sample (3 months to 15 Jun 2026), built once and then only read."""
-    from analytics.sample import build_sample  # imported here so other tests never depend on it
-
-    path = tmp_path_factory.mktemp("app") / "sample.duckdb"
-    con = connect(path)
-    try:
-        build_sample(con, rows=20_000, months=3, seed=7, as_of=SAMPLE_AS_OF)
-    finally:
-        con.close()
-    return path
+    """A small, deterministic sample (3 months to 15 Jun 2026), built once (cached on disk, shared by
+    the xdist workers and later runs, tests/sample_cache.py) and copied here for this session."""
+    target = tmp_path_factory.mktemp("app") / "sample.duckdb"
+    return cached_sample("app", target, rows=20_000, months=3, seed=7, as_of=SAMPLE_AS_OF)
 
 
 @pytest.fixture(scope="module")

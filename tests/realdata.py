@@ -1,4 +1,5 @@
-"""The real exports in ../shared/realdata, and independent sums over them (csv module + Decimal)."""
+"""The real exports in tests/data/real (each folder with its licence; README.md there names the sources),
+and independent sums over them (csv module + Decimal)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+REALDATA = Path(__file__).resolve().parent / "data" / "real"
 FOCUS_SAMPLE = REALDATA / "focus" / "focus-1.0-sample.csv"
 
 
@@ -31,3 +32,17 @@ CENT = Decimal("0.01")
 def cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
     """Amounts per key rounded to the cent, the precision every total must reconcile to."""
     return {k: Decimal(str(v)).quantize(CENT) for k, v in values.items()}
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """A CSV file's records as text, the way a test edits a real export before loading it."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -68,6 +68,7 @@ def _top_resource(company_db: Path, anomaly: dict) -> str:  # noqa: F811
     return str(row[0])
 
 
+@pytest.mark.slow
 def test_every_injected_anomaly_is_found_with_its_dates_and_size(found) -> None:
     events, injected = found
     assert len(injected) == 2
@@ -83,6 +84,7 @@ def test_every_injected_anomaly_is_found_with_its_dates_and_size(found) -> None:
         assert event.impact == pytest.approx(event.actual - event.expected)
 
 
+@pytest.mark.slow
 def test_every_injected_anomaly_is_attributed_to_its_service_account_and_resource(found, company_db: Path) -> None:  # noqa: F811
     events, injected = found
     for anomaly in injected:
@@ -97,6 +99,7 @@ def test_every_injected_anomaly_is_attributed_to_its_service_account_and_resourc
         assert contributions == sorted(contributions, reverse=True)
 
 
+@pytest.mark.slow
 def test_the_same_incident_seen_by_account_and_team_is_one_event(found) -> None:
     events, injected = found
     bigquery = next(e for e in events if e.value == "BigQuery")
@@ -104,6 +107,7 @@ def test_the_same_incident_seen_by_account_and_team_is_one_event(found) -> None:
     assert not [e for e in events if e.dimension == "SubAccountName" and e.value == "data-prod" and e.open]
 
 
+@pytest.mark.slow
 def test_few_false_alarms_on_the_rest_of_the_year(found) -> None:
     events, injected = found
     windows = [_window(a) for a in injected]
@@ -145,6 +149,7 @@ def test_an_event_much_larger_than_the_overlapping_service_event_stays_separate(
     assert service.also_seen_in == [("tag:team", "t")]
 
 
+@pytest.mark.slow
 def test_the_cli_lists_events_with_their_root_cause(company_db: Path, capsys) -> None:  # noqa: F811
     assert main(["anomalies", "--db", str(company_db), "--from", "2026-11-01", "--json"]) == 0
     events = json.loads(capsys.readouterr().out)
@@ -160,7 +165,8 @@ def test_the_cli_refuses_a_range_that_ends_before_it_starts(company_db: Path, ca
     assert "after" in capsys.readouterr().err
 
 
-def test_a_date_range_reads_only_its_lookback_and_finds_the_same_events(found, company_db: Path) -> None:  # noqa: F811
+@pytest.mark.slow
+def test_a_date_range_lists_the_events_that_reach_into_it_with_the_same_figures(found, company_db: Path) -> None:  # noqa: F811
     events, _ = found
     start = dt.date(2026, 10, 1)
     con = connect(company_db, read_only=True)
@@ -172,6 +178,7 @@ def test_a_date_range_reads_only_its_lookback_and_finds_the_same_events(found, c
     assert sorted(map(key, ranged)) == sorted(key(e) for e in events if e.end >= start)
 
 
+@pytest.mark.slow
 def test_a_resources_expected_is_its_share_of_the_series_baseline_down_the_whole_drill_path(
     found,
     company_db: Path,  # noqa: F811
@@ -243,6 +250,7 @@ def test_a_month_fee_that_jumps_on_a_first_is_still_an_anomaly() -> None:
     assert [d.date() for d in days[scored.flagged["Svc"].to_numpy()]] == [dt.date(2026, 5, 1)]
 
 
+@pytest.mark.slow
 def test_the_sample_raises_no_alarm_on_the_first_of_a_month_at_a_services_new_level(found) -> None:
     events, _ = found
     assert not [e for e in events if e.value == "Kubernetes Engine" and e.start == dt.date(2026, 5, 1)]
@@ -259,6 +267,7 @@ def test_an_incident_seen_twice_by_the_same_monitor_is_listed_once_in_also_seen_
     assert service.also_seen_in == [("tag:team", "t")]
 
 
+@pytest.mark.slow
 def test_the_owner_monitored_is_the_allocation_rules_owner_dimension(company_db: Path, tmp_path: Path) -> None:  # noqa: F811
     import shutil
 

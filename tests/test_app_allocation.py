@@ -51,6 +51,7 @@ def query(db: Path, *args: str) -> list[dict[str, object]]:
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_the_cli_groups_by_a_virtual_dimension_and_shows_shared_costs_as_such(db: Path) -> None:
     rows = query(db, "--group-by", "alloc:business_unit", "--rules", str(SHIPPED), "--where", "BillingCurrency=USD")
     owners = {r["alloc:business_unit"]: r for r in rows}
@@ -66,6 +67,7 @@ def test_the_cli_groups_by_a_virtual_dimension_and_shows_shared_costs_as_such(db
     assert owners["Unallocated"]["shared"] == 0
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_rules_that_do_not_validate_naming_the_line(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("shared_costs:\n  - name: X\n    when: {ServiceName: [a]}\n    to: tag:team\n    split: fixed\n")
@@ -79,6 +81,7 @@ def test_the_cli_refuses_rules_that_do_not_validate_naming_the_line(db: Path, tm
     assert unknown.returncode == 2 and "no virtual dimension 'alloc:nothing'" in unknown.stderr
 
 
+@pytest.mark.slow
 def test_allocate_applies_the_rules_and_reports_the_share_allocated_with_its_mark(db: Path) -> None:
     assert run_cli("allocate", "--db", str(db), "--rules", str(SHIPPED), "--check").returncode == 0
     result = run_cli("allocate", "--db", str(db), "--rules", str(SHIPPED), "--json")
@@ -88,6 +91,7 @@ def test_allocate_applies_the_rules_and_reports_the_share_allocated_with_its_mar
     assert summary["percent_allocated"] > 90 and summary["maturity"] == "run"
 
 
+@pytest.mark.slow
 def test_a_broken_rules_file_leaves_the_last_applied_rules_in_force(db: Path, rules: Path) -> None:
     assert run_cli("allocate", "--db", str(db)).returncode == 0
     rules.write_text("dimensions:\n  bu: [\n")
@@ -103,6 +107,7 @@ def page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_the_page_shows_the_share_allocated_coverage_and_untagged_resources(
     db: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,6 +117,7 @@ def test_the_page_shows_the_share_allocated_coverage_and_untagged_resources(
     assert len(at.dataframe) >= 3  # by account, by team, top untagged
 
 
+@pytest.mark.slow
 def test_saving_edited_rules_applies_them_and_writes_the_file(
     db: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,6 +136,7 @@ def test_saving_edited_rules_applies_them_and_writes_the_file(
     assert any("Saved and applied" in s.value for s in at.success)
 
 
+@pytest.mark.slow
 def test_a_key_variant_is_mapped_into_the_draft_in_one_click(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,6 +163,7 @@ def test_explore_shows_what_each_owner_received_from_shared_costs(
     assert table.loc[table["alloc:business_unit"] == "Unallocated", shared].sum() == 0
 
 
+@pytest.mark.slow
 def test_a_rules_file_edited_by_hand_is_applied_on_the_next_run(
     db: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,6 +175,7 @@ def test_a_rules_file_edited_by_hand_is_applied_on_the_next_run(
     assert any("`No owner yet`" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_a_mistyped_finops_rules_keeps_the_applied_rules_and_says_why(
     db: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,6 +186,7 @@ def test_a_mistyped_finops_rules_keeps_the_applied_rules_and_says_why(
     assert "alocation.yaml: no such rules file (named by FINOPS_RULES)" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_value_variant_is_mapped_into_the_draft_in_one_click(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from analytics.commitments.instruments import INSTRUMENTS
 from analytics.commitments.optimise import MARKER_LABELS
-from tests.app_fixtures import new_app
+from tests.app_fixtures import PROJECT, new_app
 
 
 def _page(app_db: object) -> AppTest:
@@ -39,8 +44,46 @@ def test_moving_the_slider_changes_the_custom_levels_figures(app_db: object) -> 
     assert before != after
 
 
-def test_every_instrument_runs_without_error(app_db: object) -> None:
+def _default_rates() -> dict[tuple[str, str, str], float]:
+    """data/discount_rates.csv read with the csv module: (instrument, term, payment) -> rate."""
+    with (PROJECT / "data" / "discount_rates.csv").open(encoding="utf-8", newline="") as handle:
+        return {
+            (r["instrument"], r["term_years"], r["payment"]): float(r["discount_rate"]) for r in csv.DictReader(handle)
+        }
+
+
+def _shown(at: AppTest, column: str) -> pd.DataFrame:
+    [frame] = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
+@pytest.mark.slow
+def test_every_instrument_shows_its_recommendation_its_levels_and_the_rates_from_the_rates_file(
+    app_db: object,
+) -> None:
     at = _page(app_db)
-    for kind in ("ri", "azure-ri", "azure-sp", "gcp-cud", "gcp-flex-cud", "ec2-instance-sp"):
+    defaults = _default_rates()
+    for kind in INSTRUMENTS:
         at.selectbox(key="commitments_type").set_value(kind).run()
         assert not at.exception, (kind, [e.value for e in at.exception])
+        label = INSTRUMENTS[kind].label
+        assert any(f"Coverage of the {label} families" in m.value for m in at.markdown), kind
+        # The recommendation sentence and the levels table say the same: the maximum-savings and
+        # the conservative levels, every marker listed and the user's own level last.
+        [sentence] = [m.value.replace("\\$", "$") for m in at.markdown if m.value.startswith("**Recommendation:")]
+        levels = _shown(at, "Level").set_index("Level")
+        assert list(levels.index) == [MARKER_LABELS[m] for m in ("lowest", "knee", "max", "conservative", "custom")]
+        best, safe = levels.loc[MARKER_LABELS["max"]], levels.loc[MARKER_LABELS["conservative"]]
+        assert sentence.startswith(
+            f"**Recommendation: {best['Commitment /h']}/h**, saving {best['Net savings /month']}"
+        )
+        assert f"(conservative: {safe['Commitment /h']}/h)" in sentence
+        # Each family's discount is the rates file's row for the instrument, term and payment chosen.
+        term, payment = str(at.radio(key="commitments_term").value), at.selectbox(key="commitments_payment").value
+        rates = _shown(at, "discount")
+        assert not rates.empty, kind
+        for family, discount, source in rates[["family", "discount", "source"]].itertuples(index=False):
+            assert INSTRUMENTS[kind].serves(family.split("|")[0]), (kind, family)
+            row = source.removeprefix("default table (").removesuffix(")")
+            assert source.startswith("default table (") and row.split(":")[0] == kind, source
+            assert abs(discount - 100 * defaults[(row, term, payment)]) < 1e-9, (kind, family)  # shown in %

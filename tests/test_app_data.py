@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analytics.ingest.report import IngestReport
 from analytics.store import connect, get_meta
 from tests.app_fixtures import new_app
 from tests.realdata import FOCUS_SAMPLE, csv_sum
 from ui import data as ui_data
-from ui import datapage, loading
+from ui import data_loads, data_tables
 
 
 def frame_with(at: AppTest, column: str) -> pd.DataFrame:
@@ -74,6 +75,7 @@ def test_explore_comes_back_as_it_was_left(app: AppTest) -> None:
     assert app.selectbox(key="explore_group_by").value == "RegionId"
 
 
+@pytest.mark.slow
 def test_first_start_builds_the_sample_with_progress_then_reads_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,6 +117,7 @@ def test_a_database_that_is_not_ours_is_refused_not_written_into(
         con.close()
 
 
+@pytest.mark.slow
 def test_a_sample_build_that_was_cut_short_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from analytics.sample import build_sample
 
@@ -169,6 +172,7 @@ def exports(tmp_path: Path, bad: bool = False) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_file_on_the_server_is_loaded_reported_and_listed_with_totals_equal_to_the_csv(
     writable_db: Path, tmp_path: Path
 ) -> None:
@@ -199,6 +203,7 @@ def test_a_file_on_the_server_is_loaded_reported_and_listed_with_totals_equal_to
     assert not at.exception and at.metric
 
 
+@pytest.mark.slow
 def test_a_batch_loads_the_good_files_and_lists_the_rejected_ones(writable_db: Path, tmp_path: Path) -> None:
     folder = exports(tmp_path, bad=True)
     at = load_path(data_page(), str(folder))
@@ -213,6 +218,7 @@ def test_a_batch_loads_the_good_files_and_lists_the_rejected_ones(writable_db: P
     assert list(frame_with(at, "Loaded at (UTC)")["Source"]) == [str(folder / FOCUS_SAMPLE.name)]
 
 
+@pytest.mark.slow
 def test_the_same_file_again_changes_nothing_and_says_so(writable_db: Path, tmp_path: Path) -> None:
     folder = exports(tmp_path)
     at = load_path(data_page(), str(folder))
@@ -223,6 +229,7 @@ def test_the_same_file_again_changes_nothing_and_says_so(writable_db: Path, tmp_
     assert len(frame_with(at, "Loaded at (UTC)")) == 1
 
 
+@pytest.mark.slow
 def test_a_path_with_no_files_is_reported_in_one_line(writable_db: Path, tmp_path: Path) -> None:
     at = load_path(data_page(), str(tmp_path / "nowhere"))
     assert frame_with(at, "Result")["Result"].tolist() == ["rejected"]
@@ -230,6 +237,7 @@ def test_a_path_with_no_files_is_reported_in_one_line(writable_db: Path, tmp_pat
     assert set(frame_with(at, "Loaded at (UTC)")["Format"]) == {"Sample company"}  # nothing changed
 
 
+@pytest.mark.slow
 def test_a_source_is_removed_only_after_a_confirmation(writable_db: Path, tmp_path: Path) -> None:
     folder = exports(tmp_path)
     at = load_path(data_page(), str(folder))
@@ -255,6 +263,7 @@ def test_a_source_is_removed_only_after_a_confirmation(writable_db: Path, tmp_pa
     assert any("No cost data" in i.value for i in again.info)
 
 
+@pytest.mark.slow
 def test_removing_the_sample_removes_all_of_it(writable_db: Path) -> None:
     at = data_page()
     at.button(key="data_remove").click().run()
@@ -281,15 +290,32 @@ class _Upload:
 
 def test_uploads_are_staged_under_their_original_names_then_discarded() -> None:
     uploads = [_Upload("march.csv", b"a"), _Upload("../../etc/march.csv", b"b"), _Upload("C:\\x\\april.csv.gz", b"c")]
-    folder, paths = loading.stage_uploads(uploads)
+    folder, paths = data_loads.stage_uploads(uploads)
     try:
         assert [p.name for p in paths] == ["march.csv", "march.csv", "april.csv.gz"]
         assert all(p.is_relative_to(folder) for p in paths) and paths[0] != paths[1]
         assert [p.read_bytes() for p in paths] == [b"a", b"b", b"c"]
-        assert datapage.shown_file(str(paths[1])) == "march.csv (uploaded)"
+        assert data_tables.shown_file(str(paths[1])) == "march.csv (uploaded)"
     finally:
-        loading.discard(folder)
+        data_loads.discard(folder)
     assert not folder.exists()
+
+
+def test_a_load_note_names_an_earlier_upload_by_its_name_not_the_servers_temp_folder() -> None:
+    folder, paths = data_loads.stage_uploads([_Upload("ea-actual small.csv", b"a")])
+    try:
+        report = IngestReport(file=str(paths[0]), format="azure", replaced=[f"2023-09 from {paths[0]}"])
+        report.fix(f"combined with the actual view already loaded from {paths[0]}, 11 rows")
+        notes = data_tables.notes_frame([data_tables.Outcome(file=str(paths[0]), report=report)])
+    finally:
+        data_loads.discard(folder)
+    details = notes.set_index("Note")["Detail"]
+    assert details["replaced"] == "2023-09 from ea-actual small.csv (uploaded)"
+    fixed = "combined with the actual view already loaded from ea-actual small.csv (uploaded), 11 rows"
+    assert details["fixed"] == fixed
+    assert not notes["Detail"].str.contains(str(folder), regex=False).any()
+    on_server = "2023-09 from /exports/a.csv"
+    assert data_tables.shown_paths(on_server) == on_server  # a file on the server keeps its path
 
 
 def test_the_page_names_the_database_file_for_the_command_line(app_db: Path) -> None:
@@ -297,3 +323,18 @@ def test_the_page_names_the_database_file_for_the_command_line(app_db: Path) -> 
     assert not at.exception, [e.value for e in at.exception]
     assert f"--db {app_db}" in at.code[0].value
     assert any(f"`{app_db}`" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_the_remove_picker_shows_the_new_file_when_it_takes_over_the_samples_source_id(
+    writable_db: Path, tmp_path: Path
+) -> None:
+    at = data_page()
+    before = at.selectbox(key="data_remove_source")
+    assert before.options[0].startswith("Sample company: all")
+    folder = exports(tmp_path)
+    at = load_path(at, str(folder / FOCUS_SAMPLE.name))
+    picker = at.selectbox(key="data_remove_source")
+    assert picker.options == [f"{folder / FOCUS_SAMPLE.name}: 1,000 rows, 2024-09, 2024-10"]
+    assert picker.value == before.value  # the store reuses the id the sample's first source had...
+    assert picker.proto.set_value and picker.proto.raw_value == picker.options[0]  # ...so the new label is sent

@@ -119,8 +119,9 @@ def test_changing_group_by_to_a_tag_key_changes_the_table(app: AppTest) -> None:
 def test_changing_group_by_to_another_column_changes_the_charts(app: AppTest) -> None:
     app.selectbox(key=explore.GROUP_BY).set_value("RegionId").run()
     time_chart, ranking = charts(app)
-    assert time_chart["encoding"]["color"]["title"] == "RegionId"
-    assert ranking["encoding"]["y"]["title"] is None and "RegionId" in app.subheader[0].value
+    assert time_chart["encoding"]["color"]["title"] == "Region"  # in words (analytics.labels)
+    assert ranking["encoding"]["y"]["title"] is None and app.subheader[0].value.endswith("by Region")
+    assert any("RegionId" in c.value for c in app.caption)  # the technical name, second
     assert "RegionId" in table(app).columns
 
 
@@ -128,7 +129,7 @@ def test_changing_the_metric_changes_the_total_and_says_which_metric(app: AppTes
     effective = total_shown(app)
     app.selectbox(key=explore.METRIC).set_value("ListCost").run()
     assert total_shown(app) != effective
-    assert app.metric[0].label == "Total ListCost"
+    assert app.metric[0].label == "Total cost (list prices)"  # in words, not the column name
     assert "List cost" in app.caption[0].value
     assert app.query_params["metric"] == "ListCost"
 
@@ -285,3 +286,11 @@ def test_rows_without_an_exchange_rate_are_named_and_left_out_of_the_totals(
     where, params = in_range(start, end)
     usd_only = fx_sql_total(app_db_path(), where + " AND l.BillingCurrency = 'USD'", params)
     assert total_shown(at) == pytest.approx(round(usd_only, 2), abs=0.005)
+
+
+def test_the_month_still_running_is_marked_partial_on_explore(app_db: Path) -> None:
+    at = new_app({"grain": "month", "period": "all"}).run()
+    assert not at.exception, [e.value for e in at.exception]
+    time_chart = charts(at)[0]  # the sample's data ends the day before as_of: that month is partial
+    assert time_chart["encoding"]["opacity"]["scale"]["domain"] == ["Full month", "Month (partial)"]
+    assert any(t["field"] == "when" for t in time_chart["encoding"]["tooltip"])  # "Jun 2026 (partial)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -40,7 +41,16 @@ def test_the_app_opens_on_the_overview_with_its_kpi_tiles(app_db: Path, budgets_
     for kpi in ("Allocated", "Coverage", "Savings rate (ESR)", "Forecast variance", "Open anomalies"):
         assert kpi in labels
     assert any(label.startswith("Cost per order, ") for label in labels)  # the metric is "orders"
-    assert [s.value for s in at.subheader][:1] == ["Key performance indicators"]
+    # The trend first (one screen with the tiles), then what moved, in words, then the KPIs.
+    headings = [s.value for s in at.subheader]
+    assert headings[:4] == [
+        "Spend by provider, 13 months",
+        "Biggest open anomalies",
+        "Top movers: Team",  # tag:team: the tests run without allocation rules
+        "Top movers: Service",
+    ]
+    assert "Key performance indicators" in headings
+    assert not any(":" in h.split("Top movers: ")[-1] or "EffectiveCost" in h for h in headings)
 
 
 def test_the_forecast_page_shows_totals_scores_and_budgets(app_db: Path, budgets_file: Path) -> None:
@@ -73,6 +83,7 @@ def test_a_small_company_without_anomalies_is_told_so(app_db: Path, budgets_file
     assert "No anomalies" in at.success[0].value  # its injected spikes are under the $50 gate
 
 
+@pytest.mark.slow
 def test_the_anomalies_page_explains_the_sample_companys_open_anomaly(
     company_db: Path,  # noqa: F811
     budgets_file: Path,
@@ -89,7 +100,9 @@ def test_the_anomalies_page_explains_the_sample_companys_open_anomaly(
     assert "in account data-prod, resource //bigquery.googleapis.com/" in bigquery["Root cause"].iloc[0]
     at.switch_page("app_pages/overview.py").run()
     assert not at.exception
-    assert any(t.value.startswith("ServiceName=BigQuery in account data-prod") for t in at.text)
+    # In words on the Overview, the resource by its name, its full id on hover.
+    line = next(t for t in at.text if t.value.startswith("Service BigQuery in account data-prod, resource "))
+    assert "//bigquery.googleapis.com/" not in line.value and "//bigquery.googleapis.com/" in line.proto.help
 
 
 def _usd(con, start, end) -> float:  # noqa: ANN001
@@ -112,6 +125,7 @@ def _usd(con, start, end) -> float:  # noqa: ANN001
     return float(row[0] or 0.0)
 
 
+@pytest.mark.slow
 def test_the_overview_spend_tiles_reconcile_with_the_line_items(
     company_db: Path,  # noqa: F811
     budgets_file: Path,
@@ -146,3 +160,16 @@ def test_the_overview_spend_tiles_reconcile_with_the_line_items(
     assert last_month.value == compact(full)
     assert last_month.delta == f"{(full - previous) / previous:+.1%} vs {before:%b %Y} ({compact(previous)})"
     assert f"{(full - year) / year:+.1%} vs {year_ago:%b %Y}" in [c.value for c in at.caption]
+
+
+def test_the_overview_writes_tile_percentages_whole_and_its_movers_in_words(app_db: Path, budgets_file: Path) -> None:
+    at = _run()
+    tiles = {m.label: m.value for m in at.metric}
+    for kpi in ("Allocated", "Coverage", "Savings rate (ESR)", "Forecast variance"):
+        assert re.fullmatch(r"-?\d+%|—", tiles[kpi]), (kpi, tiles[kpi])  # 0 decimals on a tile
+    for table in at.table:  # top movers: a static table written by analytics.formatting
+        frame = table.value
+        assert not any(":" in str(c) or str(c) in ("ServiceName", "tag:team") for c in frame.columns)
+        for column in [c for c in frame.columns if c.endswith("(USD)")]:
+            assert all(re.fullmatch(r"-?\d{1,3}(,\d{3})*\.\d{2}", v) for v in frame[column]), column
+        assert all(re.fullmatch(r"[+-]\d+\.\d%|—", v) for v in frame["Change %"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
@@ -28,6 +29,11 @@ def test_the_page_shows_savings_recommendations_and_idle_resources(app_db):
     at = open_page()
     assert metric(at, "Monthly savings").startswith("$")
     assert any(s.value.startswith("Idle: stop or terminate") for s in at.subheader)
+    # Tiles hold one figure each, short enough to be read whole in a fifth of the page.
+    labels = {m.label: m.value for m in at.metric}
+    downsize = next(k for k in labels if k.startswith("Downsize ("))
+    idle = next(k for k in labels if k.startswith("Stop or terminate ("))
+    assert all(v.startswith("$") and " · " not in v and len(v) <= 8 for v in (labels[downsize], labels[idle]))
     assert len(at.dataframe) >= 2
     assert at.get("download_button")
 
@@ -87,3 +93,12 @@ def _fresh_caches():
 
     st.cache_data.clear()
     yield
+
+
+def test_the_recommendation_tables_head_every_column_in_words_not_field_names(app_db):
+    at = open_page()
+    for frame in at.dataframe[:2]:  # the recommendations and the idle resources
+        config = json.loads(frame.proto.columns)
+        shown = [config.get(c, {}).get("label") or c for c in frame.value.columns]
+        assert not [h for h in shown if "_" in h], shown
+        assert "Resource" in shown and "Owner" in shown

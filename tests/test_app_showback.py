@@ -28,6 +28,7 @@ def open_page():
     return at
 
 
+@pytest.mark.slow
 def test_the_page_shows_the_owners_and_that_the_month_ties_out(app_db):
     at = open_page()
     assert next(m.value for m in at.metric if m.label == "Reconciliation difference") == "0.00"

@@ -71,6 +71,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
+@pytest.mark.slow
 def test_a_bad_file_gives_one_line_naming_it_and_leaves_the_database_as_it_was(
     case: str, loaded_db: Path, tmp_path: Path
 ) -> None:
@@ -85,6 +86,7 @@ def test_a_bad_file_gives_one_line_naming_it_and_leaves_the_database_as_it_was(
     assert db_fingerprint(loaded_db) == before
 
 
+@pytest.mark.slow
 def test_a_file_that_fails_midway_through_loading_leaves_nothing_behind(tmp_path: Path) -> None:
     db = tmp_path / "atomic.duckdb"
     con = connect(db)
@@ -96,11 +98,13 @@ def test_a_file_that_fails_midway_through_loading_leaves_nothing_behind(tmp_path
     assert db_fingerprint(db) == before
 
 
+@pytest.mark.slow
 def test_a_missing_path_is_named(tmp_path: Path) -> None:
     result = run_cli("ingest", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "x.duckdb"))
     assert result.returncode != 0 and "nope.csv: no such file or folder" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_batch_loads_the_good_files_and_lists_the_rejected_ones(tmp_path: Path) -> None:
     db = tmp_path / "batch.duckdb"
     good = write_csv(tmp_path / "a-good.csv", [row(BilledCost="7")])

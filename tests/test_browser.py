@@ -18,8 +18,9 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from tests.app_fixtures import PROJECT
+from tests.tools import require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -67,7 +68,13 @@ def wait_for_health(port: int, server: subprocess.Popen, timeout: float = 60) ->
 
 
 @pytest.fixture(scope="module")
-def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chromium() -> str:
+    """Debian's Chromium: skipped without it on a developer's machine, required under CI."""
+    return str(require_chromium())
+
+
+@pytest.fixture(scope="module")
+def server(chromium: str, sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     folder = tmp_path_factory.mktemp("server")
     log = folder / "streamlit.log"
@@ -104,10 +111,9 @@ def wait_for_script(page: Page) -> None:
     page.wait_for_timeout(500)  # let Vega draw
 
 
-def test_every_page_opens_in_chromium_without_an_error(server: str, tmp_path: Path) -> None:
-    assert Path(CHROMIUM).exists(), "the browser test needs Debian's chromium at /usr/bin/chromium"
+def test_every_page_opens_in_chromium_without_an_error(chromium: str, server: str, tmp_path: Path) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1800})
             for name, (path, least) in PAGES.items():
@@ -123,9 +129,9 @@ def test_every_page_opens_in_chromium_without_an_error(server: str, tmp_path: Pa
             browser.close()
 
 
-def test_the_overview_prints_every_tile_in_full_on_a4(server: str, tmp_path: Path) -> None:
+def test_the_overview_prints_every_tile_in_full_on_a4(chromium: str, server: str, tmp_path: Path) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(server)

@@ -102,6 +102,7 @@ def test_saving_writes_the_file_and_the_table_together(db: Path, tmp_path: Path)
         con.close()
 
 
+@pytest.mark.slow
 def test_budget_vs_actual_ties_out_and_flags_the_teams_heading_over(company_db: Path) -> None:  # noqa: F811
     con = connect(company_db, read_only=True)
     try:

@@ -13,6 +13,8 @@ from tests.focus_rows import row, write_csv
 from tests.realdata import FOCUS_SAMPLE, csv_sum
 from tests.test_bad_input import run_cli
 
+pytestmark = pytest.mark.slow  # each test runs the command line in a new process
+
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -1,5 +1,6 @@
-"""The sample company at its default size (13 months, ~300k line items), built once per test run and
-shared by the forecast, anomaly and budget tests: their figures are asserted on the real sample."""
+"""The sample company at its default size (13 months, ~300k line items), built once (and cached on disk,
+tests/sample_cache.py) and shared by the forecast, anomaly and budget tests: their figures are asserted
+on the real sample."""
 
 from __future__ import annotations
 
@@ -13,16 +14,11 @@ AS_OF = dt.date(2026, 11, 27)
 
 @pytest.fixture(scope="session")
 def company_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analytics.sample import build_sample
-    from analytics.store import connect
+    from tests.sample_cache import cached_sample
 
     path = tmp_path_factory.getbasetemp() / "company-default.duckdb"
     if not path.exists():  # imported by several modules: each gets its own fixture, the file is shared
-        con = connect(path)
-        try:
-            build_sample(con, seed=42, as_of=AS_OF)
-        finally:
-            con.close()
+        cached_sample("company", path, rows=None, months=13, seed=42, as_of=AS_OF)
     return path
 
 

@@ -379,6 +379,7 @@ def test_a_header_with_more_fields_than_its_rows_and_fused_names_is_read(
     assert any("pricing/OfferingClasspricing/PurchaseOption" in w for w in report.warnings)
 
 
+@pytest.mark.slow
 def test_an_unreadable_cost_names_file_row_and_column_and_leaves_the_db_as_it_was(tmp_path: Path) -> None:
     db = tmp_path / "aws.duckdb"
     assert run_cli("ingest", str(CUR), "--db", str(db)).returncode == 0

@@ -109,6 +109,7 @@ def test_an_amortized_export_alone_bills_nothing_for_covered_usage(con: duckdb.D
     assert any("amortized view only" in warning for warning in report.warnings)
 
 
+@pytest.mark.slow
 def test_the_same_files_again_change_nothing(con: duckdb.DuckDBPyConnection) -> None:
     ingest_paths(con, [str(ACTUAL)])
     ingest_paths(con, [str(AMORTIZED)])
@@ -121,6 +122,7 @@ def test_the_same_files_again_change_nothing(con: duckdb.DuckDBPyConnection) -> 
     assert again.status == "loaded" and same.status == "unchanged"
 
 
+@pytest.mark.slow
 def test_a_newer_delivery_of_the_actual_view_replaces_the_older_one(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -4,7 +4,6 @@ cent, as CSV with dotted names and as newline-delimited JSON; labels become tags
 from __future__ import annotations
 
 import ast
-import csv
 import datetime as dt
 import gzip
 import json
@@ -17,7 +16,7 @@ import pytest
 
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from tests.realdata import REALDATA, cents
+from tests.realdata import REALDATA, cents, read_rows, write_rows
 from tests.store_state import fingerprint
 
 GCP_EXPORT = REALDATA / "gcp" / "billing-export-resource-2022-08.csv"
@@ -30,19 +29,6 @@ TWO_CREDITS = (
     "{'name': 'Sustained usage discount', 'amount': -1.25, 'full_name': None, 'id': 'c2', "
     "'type': 'SUSTAINED_USAGE_DISCOUNT'}]"
 )
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def cost_plus_credits(path: Path) -> dict[str, Decimal]:

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_importing_every_analytics_module_does_not_import_streamlit() -> None:
     modules = sorted(
         ".".join(p.relative_to(PROJECT).with_suffix("").parts)

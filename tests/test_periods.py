@@ -4,7 +4,16 @@ import datetime as dt
 
 import pytest
 
-from analytics.periods import PRESETS, clamp_range, describe_range, period_starts, preset_range
+from analytics.periods import (
+    PRESETS,
+    clamp_range,
+    describe_range,
+    last_full_month,
+    month_end,
+    month_start,
+    period_starts,
+    preset_range,
+)
 
 ANCHOR = dt.date(2026, 6, 15)
 FIRST = dt.date(2025, 5, 1)
@@ -83,3 +92,40 @@ def test_describe_range_says_the_days_and_their_number():
     assert describe_range(dt.date(2026, 3, 1), dt.date(2026, 5, 31)) == "1 Mar – 31 May 2026 (92 days)"
     assert describe_range(dt.date(2025, 12, 31), dt.date(2026, 1, 1)) == "31 Dec 2025 – 1 Jan 2026 (2 days)"
     assert describe_range(ANCHOR, ANCHOR).endswith("(1 day)")
+
+
+def test_month_start_walks_back_and_forward_across_years_like_the_calendar():
+    day = dt.date(2026, 2, 17)
+    expected, year, month = [], 2026, 2
+    for _ in range(30):  # walked by hand, one month at a time
+        expected.append(dt.date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    assert [month_start(day, back) for back in range(30)] == expected
+    assert month_start(day, -11) == dt.date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "end"),
+    [
+        (dt.date(2024, 2, 3), dt.date(2024, 2, 29)),
+        (dt.date(2025, 2, 28), dt.date(2025, 2, 28)),
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 31)),
+        (dt.date(2026, 4, 30), dt.date(2026, 4, 30)),
+    ],
+)
+def test_month_end_is_the_last_calendar_day_of_the_month(day, end):
+    assert month_end(day) == end == (dt.date(day.year + day.month // 12, day.month % 12 + 1, 1) - dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("last", "full"),
+    [
+        (dt.date(2026, 6, 15), dt.date(2026, 5, 1)),
+        (dt.date(2026, 6, 30), dt.date(2026, 6, 1)),
+        (dt.date(2026, 1, 1), dt.date(2025, 12, 1)),
+        (dt.date(2024, 2, 29), dt.date(2024, 2, 1)),
+        (dt.date(2024, 2, 28), dt.date(2024, 1, 1)),
+    ],
+)
+def test_the_last_full_month_is_the_data_s_own_month_only_when_its_last_day_is_loaded(last, full):
+    assert last_full_month(last) == full

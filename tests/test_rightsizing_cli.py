@@ -13,6 +13,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOURS_PER_MONTH = 730
+pytestmark = pytest.mark.slow  # each test runs the command line in a new process
 
 
 def rightsizing(db: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.rightsizing.utilization_ingest import UtilizationError, load_utilization
+from analytics.engine import DuckDBEngine
+from analytics.rightsizing.utilization_ingest import UtilizationError, has_utilization, load_utilization
 
 PROJECT = Path(__file__).resolve().parents[1]
 HEADER = "resource_id,timestamp,metric,stat,value,interval_seconds\n"
@@ -110,6 +111,7 @@ def test_parquet_files_load_like_csv(db, tmp_path):
     assert load_utilization(db, str(tmp_path / "util.parquet")).rows == 5
 
 
+@pytest.mark.slow
 def test_the_command_line_reports_a_bad_file_and_exits_2(db, tmp_path):
     db_file = db.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
     db.close()
@@ -123,3 +125,10 @@ def test_the_command_line_reports_a_bad_file_and_exits_2(db, tmp_path):
     assert done.returncode == 2
     assert "line 2, field resource_id: 'i-nope'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_rightsizing_page_knows_whether_any_utilisation_is_stored(db, tmp_path):
+    engine = DuckDBEngine(db)
+    assert not has_utilization(engine)
+    load_utilization(db, str(write(tmp_path, hourly("i-a", 2, 10))))
+    assert has_utilization(engine)

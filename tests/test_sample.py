@@ -18,6 +18,7 @@ from analytics.ingest.load import store_rows
 from analytics.ingest.report import IngestReport
 from analytics.sample import BUSINESS_UNIT, COST_CENTER, TEAMS, build_sample
 from analytics.store import connect, get_meta
+from tests.sample_cache import cached_sample
 
 AS_OF = dt.date(2026, 6, 15)
 ROWS = 60_000
@@ -38,7 +39,9 @@ def build(path: Path, **kwargs: object) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = build(tmp_path_factory.mktemp("sample") / "t.duckdb")
+    """The build most tests read, made once and cached on disk (tests/sample_cache.py)."""
+    path = tmp_path_factory.mktemp("sample") / "t.duckdb"
+    con = connect(cached_sample("sample-tests", path, rows=ROWS, months=MONTHS, seed=42, as_of=AS_OF))
     yield con
     con.close()
 
@@ -58,6 +61,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
     ).fetchall()
 
 
+@pytest.mark.slow
 def test_the_same_seed_builds_identical_data(sample: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     again = build(tmp_path / "again.duckdb")
     other_seed = build(tmp_path / "other.duckdb", seed=7)
@@ -244,6 +248,7 @@ def test_the_daily_rollup_ties_to_the_line_items_to_the_cent(sample: duckdb.Duck
         assert all(abs(a - b) < 0.005 for a, b in zip(item[2:], day[2:], strict=True))
 
 
+@pytest.mark.slow
 def test_rebuilding_replaces_the_earlier_sample_and_keeps_other_data(tmp_path: Path) -> None:
     con = build(tmp_path / "t.duckdb", rows=20_000, months=1)
     con.execute(

@@ -26,6 +26,7 @@ def run(db, *args: str) -> int:
     return main(["showback", "--db", str(db), "--rules", NO_RULES, *args])
 
 
+@pytest.mark.slow
 def test_a_pack_and_one_workbook_per_owner_are_written_and_recorded(db, tmp_path, capsys):
     out, split = tmp_path / "pack.xlsx", tmp_path / "owners"
     assert run(db, "--month", "2026-05", "--by", "tag:team", "--out", str(out), "--split-dir", str(split)) == 0
@@ -45,6 +46,7 @@ def test_a_pack_and_one_workbook_per_owner_are_written_and_recorded(db, tmp_path
     assert [(str(r[0]), r[1], r[2]) for r in recorded] == [("2026-05-01", "tag:team", "EffectiveCost")]
 
 
+@pytest.mark.slow
 def test_a_billed_pack_over_several_months_says_so_on_its_cover(db, tmp_path):
     out = tmp_path / "range.xlsx"
     assert (
@@ -75,6 +77,7 @@ def test_bad_requests_exit_non_zero_with_one_clear_line(db, tmp_path, capsys, ar
     assert not (tmp_path / "x.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_a_restated_month_is_reported_with_the_difference(db, tmp_path, capsys):
     out = tmp_path / "pack.xlsx"
     assert run(db, "--month", "2026-05", "--by", "tag:team", "--out", str(out)) == 0

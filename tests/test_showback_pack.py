@@ -4,17 +4,23 @@ to independent SQL on the raw line items, to the cent."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import shutil
 
+import openpyxl
 import pytest
 
 from analytics.cli_common import to_cent
 from analytics.engine import DuckDBEngine
+from analytics.ingest.run import ingest_paths
 from analytics.queries import UnknownDimension
 from analytics.showback import xl
 from analytics.showback.data import ShowbackError, gather
 from analytics.showback.request import PackRequest
 from analytics.showback.words import NO_OWNER, ROUNDING
+from analytics.showback.workbook import pack
+from tests.realdata import FOCUS_SAMPLE
 from tests.showback_helpers import (
     AT,
     FX,
@@ -186,7 +192,9 @@ def test_every_sheet_is_set_up_for_finance_readers(plain):
     _, wb, _ = generate(plain)
     for ws in wb:
         assert ws.page_setup.orientation == "landscape", ws.title
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        # fitToWidth absent is the format's default, 1; fitToHeight 0 is "as many pages as it takes".
+        assert (ws.page_setup.fitToWidth or 1) == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title
         assert ws.freeze_panes, ws.title
     summary = wb["Summary"]
     assert summary["B6"].number_format.startswith('"$"#,##0.00')
@@ -250,3 +258,17 @@ def test_every_sub_table_adds_up_to_its_owners_summary_line_to_the_cent(sample_d
     for header, column in (("Service", 1), ("Resource id", 2)):
         _, rows = table_rows(ws, header)
         assert sum(cent(r[column]) for r in rows) == no_owner, header
+
+
+@pytest.mark.slow
+def test_a_pack_names_an_uploaded_file_by_its_own_name_not_the_servers_temp_folder(con, tmp_path):
+    staged = tmp_path / "finops-upload-k2x9" / "focus costs.csv"  # how the app stages an upload
+    staged.parent.mkdir()
+    shutil.copy(FOCUS_SAMPLE, staged)
+    ingest_paths(con, [str(staged)], "focus")
+    data = gather(DuckDBEngine(con), FX, PackRequest(dt.date(2024, 9, 1), dt.date(2024, 9, 1), "ServiceName"))
+    wb = openpyxl.load_workbook(io.BytesIO(pack(data, AT)), data_only=True)
+    _, rows = table_rows(wb["Cover"], "Source")
+    assert {r[0] for r in rows} == {"focus costs.csv (uploaded)"}
+    cells = [str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert not [c for c in cells if "finops-upload-" in c or str(tmp_path) in c]

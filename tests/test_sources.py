@@ -10,8 +10,17 @@ import pytest
 
 from analytics.engine import DuckDBEngine
 from analytics.ingest.run import ingest_paths
-from analytics.sources import EMPTIED_KEY, SourceNotFound, freshness, list_sources, remove_source
-from analytics.store import get_meta
+from analytics.sources import (
+    EMPTIED_KEY,
+    SourceNotFound,
+    data_version,
+    freshness,
+    list_sources,
+    needs_sample,
+    remove_source,
+    source_of,
+)
+from analytics.store import StoreError, get_meta, refuse_foreign, set_meta
 from tests.focus_rows import row, write_csv
 
 
@@ -123,3 +132,71 @@ def test_freshness_is_the_latest_charge_day_per_provider_stale_after_three_days(
 
 def test_freshness_of_an_empty_database_is_empty(con: duckdb.DuckDBPyConnection) -> None:
     assert freshness(DuckDBEngine(con)) == []
+
+
+def test_the_app_builds_the_sample_only_into_an_empty_database_nobody_emptied_on_purpose(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    assert needs_sample(con)  # a new database
+    set_meta(con, EMPTIED_KEY, "2026-06-01T00:00:00")
+    assert not needs_sample(con)  # the user removed everything: respected
+    con.execute("DELETE FROM meta WHERE key = ?", [EMPTIED_KEY])
+    _two_sources(con, tmp_path)
+    assert not needs_sample(con)  # their own data
+
+
+def test_a_sample_build_cut_short_is_built_again_and_a_finished_one_is_not(con: duckdb.DuckDBPyConnection) -> None:
+    from analytics.sample import build_sample
+
+    build_sample(con, rows=2_000, months=1, seed=3)
+    assert not needs_sample(con)
+    con.execute("DELETE FROM meta WHERE key = 'sample_as_of'")  # as if the build stopped before its end
+    assert needs_sample(con)
+
+
+def test_a_loaded_file_is_traced_to_the_source_holding_it_and_a_repeat_to_the_earlier_copy(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    entries = _two_sources(con, tmp_path)
+    by_file = {e["source"]: e["id"] for e in entries}
+    aws = tmp_path / "aws.csv"
+    assert source_of(con, aws, unchanged=False) == by_file[str(aws)]
+    copy = tmp_path / "copy-of-aws.csv"
+    copy.write_bytes(aws.read_bytes())
+    [report] = ingest_paths(con, [str(copy)])
+    assert report.status == "unchanged"
+    assert source_of(con, copy, unchanged=True) == by_file[str(aws)]
+    assert source_of(con, tmp_path / "never-loaded.csv", unchanged=False) is None
+
+
+def test_the_data_version_changes_with_every_load_and_removal(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    engine = DuckDBEngine(con)
+    empty = data_version(engine)
+    entries = _two_sources(con, tmp_path)
+    loaded = data_version(engine)
+    remove_source(con, entries[0]["id"])
+    assert len({empty, loaded, data_version(engine)}) == 3
+    assert data_version(engine) == data_version(engine)  # and only then
+
+
+def test_a_database_that_is_not_ours_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    probe = duckdb.connect(str(other))
+    probe.execute("CREATE TABLE invoices (id INTEGER)")
+    probe.close()
+    with pytest.raises(StoreError, match=r"other\.duckdb: not a FinOps Lens database \(it has no `sources` table\)"):
+        refuse_foreign(other)
+    probe = duckdb.connect(str(other), read_only=True)
+    try:
+        assert probe.execute("SELECT table_name FROM information_schema.tables").fetchall() == [("invoices",)]
+    finally:
+        probe.close()
+
+
+def test_our_own_database_a_missing_file_and_an_empty_file_are_not_refused(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    refuse_foreign(tmp_path / "test.duckdb")  # the fixture's, open in this process
+    refuse_foreign(tmp_path / "missing.duckdb")
+    (tmp_path / "empty.duckdb").touch()
+    refuse_foreign(tmp_path / "empty.duckdb")

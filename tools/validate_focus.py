@@ -25,10 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("FOCUS_VALIDATOR_VENV", ROOT / ".venv-validator"))
 VENV_PYTHON = VENV / "bin" / "python"
 FOCUS_VERSION = "1.2"
-HOW_TO_BUILD = (
-    "PYENV_VERSION=3.12.1 python3.12 -m venv .venv-validator && "
-    ".venv-validator/bin/pip install -r requirements-validator.txt"
-)
+HOW_TO_BUILD = "python3.12 -m venv .venv-validator && .venv-validator/bin/pip install -r requirements-validator.txt"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,11 @@ from analytics.allocation.apply import apply_rules
 from analytics.allocation.preview import preview
 from analytics.allocation.rules import Rules, RulesError, check_against, default_rules_path, parse_rules
 from analytics.engine import DuckDBEngine
+from analytics.fx import FxTable
 from analytics.queries import tag_keys
 from analytics.schema import Filters
 from ui import data
+from ui.cache import cached, cached_fx
 
 DRAFT = "alloc_draft"  # the rules text being edited
 EDITOR = "alloc_editor"  # the YAML editor widget
@@ -106,50 +108,35 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-@st.cache_data(ttl=data.TTL, max_entries=32, show_spinner=False)
-def _allocated(_engine: DuckDBEngine, db: str, filters: Filters, currency: str) -> coverage.Allocated:
-    return coverage.allocated_share(_engine, data.fx(), filters, currency)
+@cached_fx(max_entries=32)
+def allocated(engine: DuckDBEngine, fx: FxTable, filters: Filters, currency: str) -> coverage.Allocated:
+    """Spend with an owner after the rules, of all spend; see analytics.allocation.coverage."""
+    return coverage.allocated_share(engine, fx, filters, currency)
 
 
-def allocated(filters: Filters, currency: str) -> coverage.Allocated:
-    return _allocated(data.engine(), data.db_key(), filters, currency)
+@cached_fx(max_entries=32)
+def tag_coverage(engine: DuckDBEngine, fx: FxTable, filters: Filters, by: str | None, currency: str) -> pd.DataFrame:
+    return coverage.tag_coverage(engine, fx, filters, by, currency)
 
 
-@st.cache_data(ttl=data.TTL, max_entries=32, show_spinner=False)
-def _coverage(_engine: DuckDBEngine, db: str, filters: Filters, by: str | None, currency: str) -> pd.DataFrame:
-    return coverage.tag_coverage(_engine, data.fx(), filters, by, currency)
+@cached_fx(max_entries=32)
+def untagged(engine: DuckDBEngine, fx: FxTable, filters: Filters, key: str, currency: str) -> pd.DataFrame:
+    return coverage.top_untagged(engine, fx, filters, key, currency=currency)
 
 
-def tag_coverage(filters: Filters, by: str | None, currency: str) -> pd.DataFrame:
-    return _coverage(data.engine(), data.db_key(), filters, by, currency)
-
-
-@st.cache_data(ttl=data.TTL, max_entries=32, show_spinner=False)
-def _untagged(_engine: DuckDBEngine, db: str, filters: Filters, key: str, currency: str) -> pd.DataFrame:
-    return coverage.top_untagged(_engine, data.fx(), filters, key, currency=currency)
-
-
-def untagged(filters: Filters, key: str, currency: str) -> pd.DataFrame:
-    return _untagged(data.engine(), data.db_key(), filters, key, currency)
-
-
-@st.cache_data(ttl=data.TTL, max_entries=8, show_spinner=False)
-def _ranking(_engine: DuckDBEngine, db: str, rules_text: str) -> pd.DataFrame:
+@cached(max_entries=8)
+def _ranking(engine: DuckDBEngine, rules_text: str) -> pd.DataFrame:
     rules, _ = parsed(rules_text)
-    return hygiene.key_ranking(_engine, rules or Rules())
+    return hygiene.key_ranking(engine, rules or Rules())
 
 
 def key_ranking(rules: Rules) -> pd.DataFrame:
-    return _ranking(data.engine(), data.db_key(), rules.text)
+    return _ranking(rules.text)
 
 
-@st.cache_data(ttl=data.TTL, max_entries=32, show_spinner=False)
-def _value_variants(_engine: DuckDBEngine, db: str, key: str) -> list[hygiene.Variants]:
-    return hygiene.value_variants(_engine, key)
-
-
-def value_variants(key: str) -> list[hygiene.Variants]:
-    return _value_variants(data.engine(), data.db_key(), key)
+@cached(max_entries=32)
+def value_variants(engine: DuckDBEngine, key: str) -> list[hygiene.Variants]:
+    return hygiene.value_variants(engine, key)
 
 
 def coverage_pivot(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -9,8 +9,10 @@ from analytics.allocation import charts, edit, hygiene
 from analytics.allocation.coverage import Allocated, unowned_values
 from analytics.allocation.rules import SPLITS, Rules
 from analytics.charts import money_text
+from analytics.maturity import Kpi, goals_text
 from analytics.schema import EVERYTHING, ROLLUP_DIMENSIONS
-from ui import allocation, data
+from ui import allocation, queries
+from ui import format as fmt
 from ui.filters import View
 from ui.text import inline_code
 
@@ -25,7 +27,7 @@ def kpis(share: Allocated, currency: str, rules: Rules) -> None:
         f"{share.percent:.1f}%",
         delta=share.mark,
         delta_color="off",
-        help="Spend with an owner after the rules. FinOps maturity marks: crawl ≥ 50%, walk ≥ 80%, run > 90%.",
+        help=f"Spend with an owner after the rules. FinOps maturity marks: {goals_text(Kpi.ALLOCATED)}.",
     )
     cols[1].metric("Unallocated", money_text(share.total - share.allocated, currency))
     unowned = [v for v in unowned_values(rules, share.owner_dimension) if v]
@@ -39,7 +41,8 @@ def coverage_tab(view: View) -> None:
     history = allocation.allocated(EVERYTHING, view.currency).by_month
     if not history.empty:
         st.markdown("**% of spend allocated, by month** (all the data)")
-        st.altair_chart(charts.allocated_trend(history), width="stretch", theme=None)
+        span = queries.data_span()
+        st.altair_chart(charts.allocated_trend(history, span[1] if span else None), width="stretch", theme=None)
     overall = allocation.tag_coverage(view.filters, None, view.currency)
     if overall.empty:
         st.info("No tags in the data for these dates.")
@@ -52,16 +55,14 @@ def coverage_tab(view: View) -> None:
             continue
         st.markdown(f"**{title}** ({inline_code(by)}): % of each group's spend carrying each key")
         pivot = allocation.coverage_pivot(allocation.tag_coverage(view.filters, by, view.currency), keys)
-        config = {k: st.column_config.ProgressColumn(k, format="%.0f%%", min_value=0, max_value=100) for k in keys}
-        config["Spend"] = st.column_config.NumberColumn(f"Spend ({view.currency})", format="%,.2f")
-        st.dataframe(pivot, column_config=config, width="stretch")
+        config = {k: fmt.share_bar(k) for k in keys}
+        config["Spend"] = fmt.money("Spend", view.currency)
+        fmt.table(pivot, config, hide_index=False)
     first = sorted(keys, key=lambda k: k != "team")  # the usual owner key first
     key = st.selectbox("Top untagged resources, for the tag key", first, key="alloc_untagged_key")
-    st.dataframe(
+    fmt.table(
         allocation.untagged(view.filters, key, view.currency),
-        column_config={"cost": st.column_config.NumberColumn(f"EffectiveCost ({view.currency})", format="%,.2f")},
-        hide_index=True,
-        width="stretch",
+        {"cost": fmt.money(fmt.label("EffectiveCost"), view.currency)},
     )
 
 
@@ -74,11 +75,12 @@ def _map_button(label: str, key: str, text: str, notice: str) -> None:
 def hygiene_tab(rules: Rules) -> None:
     ranking = allocation.key_ranking(rules)
     st.markdown("**Tag keys by the share of spend that carries them** (as loaded, before the rules)")
-    st.dataframe(
+    fmt.table(
         ranking.rename(columns={"share": "% of spend", "becomes": "under the draft rules"}),
-        column_config={"% of spend": st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)},
-        hide_index=True,
-        width="stretch",
+        {
+            "% of spend": fmt.share_bar("% of spend"),
+            "spend": st.column_config.NumberColumn("Spend (billing currencies)", format=fmt.MONEY_FORMAT),
+        },
     )
     variants = hygiene.key_variants(ranking, rules)
     st.markdown("**Keys spelt several ways**")
@@ -107,9 +109,9 @@ def pool_form(rules: Rules, view: View) -> None:
     name = cols[0].text_input("Pool name", key="alloc_pool_name", placeholder="e.g. Support")
     choices = _condition_dimensions(rules)
     dimension = cols[1].selectbox("Rows where", choices, index=choices.index("ServiceName"), key="alloc_pool_dim")
-    options = [v for v in data.dimension_values(dimension, view.filters) if v is not None]
+    options = [v for v in queries.dimension_values(dimension, view.filters) if v is not None]
     values = cols[2].multiselect("is one of", options, key="alloc_pool_values")
-    owners = [*(d.dimension for d in rules.dimensions), *(d for d in data.dimensions() if d.startswith("tag:"))]
+    owners = [*(d.dimension for d in rules.dimensions), *(d for d in queries.dimensions() if d.startswith("tag:"))]
     cols = st.columns([1, 1, 2])
     to = cols[0].selectbox("Split onto the owners of", owners, key="alloc_pool_to") if owners else None
     split = cols[1].radio("Split", SPLITS, horizontal=True, key="alloc_pool_split")
@@ -121,7 +123,8 @@ def pool_form(rules: Rules, view: View) -> None:
             key="alloc_pool_weights",
             column_config={"percent": st.column_config.NumberColumn("percent", min_value=0, max_value=100)},
         )
-        weights = {str(r.owner): float(r.percent) for r in table.dropna().itertuples()}
+        filled = table.dropna()
+        weights = {str(o): float(p) for o, p in zip(filled["owner"], filled["percent"], strict=True)}
     if st.button("Add to the draft", key="alloc_pool_add", disabled=not (name and values and to)):
         pool = {"name": name, "when": {dimension: values}, "to": to, "split": split, "weights": weights}
         allocation.set_draft(edit.set_pool(allocation.draft(), pool), f"Pool `{name}` added to the draft.")
@@ -146,7 +149,7 @@ def dimension_form(rules: Rules, view: View) -> None:
     default = cols[2].text_input("Default for rows no rule matches", "Unallocated", key="alloc_dim_default")
     cols = st.columns([1, 2])
     dimension = cols[0].selectbox("When", _condition_dimensions(rules), key="alloc_dim_when")
-    options = [v for v in data.dimension_values(dimension, view.filters) if v is not None]
+    options = [v for v in queries.dimension_values(dimension, view.filters) if v is not None]
     values = cols[1].multiselect("is one of", options, key="alloc_dim_values")
     if st.button("Add to the draft", key="alloc_dim_add", disabled=not (name and value and values)):
         text = edit.add_dimension_rule(allocation.draft(), name, value, {dimension: values}, default or None)
@@ -156,7 +159,7 @@ def dimension_form(rules: Rules, view: View) -> None:
 
 def _condition_dimensions(rules: Rules) -> list[str]:
     """What a condition may test: the rollup columns, the tags, and the virtual dimensions."""
-    tags = [d for d in data.dimensions() if d.startswith("tag:")]
+    tags = [d for d in queries.dimensions() if d.startswith("tag:")]
     return [*tags, *ROLLUP_DIMENSIONS, *(d.dimension for d in rules.dimensions)]
 
 
@@ -192,7 +195,7 @@ def rules_tab(view: View, draft: Rules | None, error: str | None) -> None:
         st.warning(warning, icon=":material/warning:")
     changed = draft.text != allocation.saved_text()
     owners = [d for d in dict.fromkeys([draft.owner_dimension(), *(d.dimension for d in draft.dimensions)]) if d]
-    owners += [d for d in data.dimensions() if d.startswith("tag:")]
+    owners += [d for d in queries.dimensions() if d.startswith("tag:")]
     owner = st.selectbox("Preview per owner of", owners, key="alloc_preview_owner")
     if owner and st.button("Preview the effect", key="alloc_preview", icon=":material/compare_arrows:"):
         table = allocation.preview_table(draft, owner, view.filters)

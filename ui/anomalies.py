@@ -8,7 +8,6 @@ import datetime as dt
 
 import altair as alt
 import pandas as pd
-import streamlit as st
 
 from analytics.anomalies import Event, charts, explain, find_events
 from analytics.anomalies.charts import event_frame
@@ -19,42 +18,30 @@ from analytics.anomalies.series import daily_matrix
 from analytics.charts import money_text
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
-from ui import data
-from ui.forecast import HEAVY_TTL, _fx_stamp
+from ui.cache import cached_fx
+from ui.forecast import HEAVY_TTL
 
 __all__ = ["DEFAULTS", "OPEN_DAYS", "money_text"]  # for the pages, which import ui only
 EXPLAINED = 25  # root causes read the line items; the largest events are explained, in impact order
 
 
-@st.cache_data(ttl=HEAVY_TTL, max_entries=8, show_spinner=False)
+@cached_fx(max_entries=8, ttl=HEAVY_TTL)
 def _events(
-    _engine: DuckDBEngine,
-    _fx: FxTable,
-    db: str,
-    stamp: tuple[str, float],
-    currency: str,
-    start: dt.date | None,
-    end: dt.date | None,
+    engine: DuckDBEngine, fx: FxTable, currency: str, start: dt.date | None, end: dt.date | None
 ) -> list[Event]:
-    return find_events(_engine, _fx, start, end, currency=currency)
-
-
-@st.cache_data(ttl=HEAVY_TTL, max_entries=256, show_spinner=False)
-def _explained(_engine: DuckDBEngine, _fx: FxTable, db: str, stamp: tuple[str, float], event: Event) -> Event:
-    return dataclasses.replace(event, root_cause=explain(_engine, _fx, event))
+    return find_events(engine, fx, start, end, currency=currency)
 
 
 def events(currency: str, start: dt.date | None = None, end: dt.date | None = None) -> list[Event]:
     """Anomaly events overlapping [start, end] (all when not given), largest impact first, without
     root causes."""
-    table = data.fx()
-    return _events(data.engine(), table, data.db_key(), _fx_stamp(table), currency, start, end)
+    return _events(currency, start, end)
 
 
-def explained(event: Event) -> Event:
+@cached_fx(max_entries=256, ttl=HEAVY_TTL)
+def explained(engine: DuckDBEngine, fx: FxTable, event: Event) -> Event:
     """`event` with its root cause."""
-    table = data.fx()
-    return _explained(data.engine(), table, data.db_key(), _fx_stamp(table), event)
+    return dataclasses.replace(event, root_cause=explain(engine, fx, event))
 
 
 def describe(currency: str, start: dt.date, end: dt.date) -> str:
@@ -105,15 +92,14 @@ def causes_table(event: Event) -> pd.DataFrame:
     )
 
 
-@st.cache_data(ttl=HEAVY_TTL, max_entries=64, show_spinner=False)
-def _event_series(_engine: DuckDBEngine, _fx: FxTable, db: str, stamp: tuple[str, float], event: Event) -> pd.DataFrame:
-    matrix = daily_matrix(_engine, _fx, event.dimension, event.currency)
+@cached_fx(max_entries=64, ttl=HEAVY_TTL)
+def _event_series(engine: DuckDBEngine, fx: FxTable, event: Event) -> pd.DataFrame:
+    matrix = daily_matrix(engine, fx, event.dimension, event.currency)
     series = matrix[event.value] if event.value in matrix else pd.Series(0.0, index=matrix.index)
     return event_frame(series, event.start, event.end)
 
 
 def event_chart(event: Event) -> alt.Chart:
     """The event's series, actual against expected, around the event."""
-    table = data.fx()
-    frame = _event_series(data.engine(), table, data.db_key(), _fx_stamp(table), event)
+    frame = _event_series(event)
     return charts.event_chart(frame, event.start, event.end, event.currency)

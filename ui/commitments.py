@@ -12,62 +12,57 @@ import streamlit as st
 from analytics.charts import money_text
 from analytics.commitments import charts, today
 from analytics.commitments import demand as demand_mod
+from analytics.commitments import eligible as eligible_mod
 from analytics.commitments import inventory as inventory_mod
 from analytics.commitments.demand import LOOKBACKS
 from analytics.commitments.figures import Figures
-from analytics.commitments.instruments import INSTRUMENTS, RatesError, RateTable, load_rates
+from analytics.commitments.instruments import DEFAULT_RATES_PATH, INSTRUMENTS, RatesError, RateTable, load_rates
 from analytics.commitments.inventory import CorrectionsError, load_corrections
 from analytics.commitments.optimise import MARKER_LABELS, Result, break_even_drop, level_figures, stress, summarise
 from analytics.commitments.plan import HORIZONS_MONTHS, Plan, build_plan
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
-from ui import data
+from ui import format as fmt
+from ui.cache import cached_fx
 
-TTL = data.TTL
 # What the page needs from the analytics, so that the page imports ui only.
 __all__ = ["HORIZONS_MONTHS", "INSTRUMENTS", "LOOKBACKS", "charts", "level_figures", "summarise"]
 
 
-def _stamp(path: Path) -> float:
-    return path.stat().st_mtime if path.exists() else 0.0
+def _inventory_files() -> tuple[Path, ...]:
+    return (inventory_mod.DEFAULT_CORRECTIONS_PATH,)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def _kpis(_engine: DuckDBEngine, _fx: FxTable, db: str, currency: str, start: dt.date, end: dt.date) -> today.Kpis:
-    return today.kpis(_engine, start, end, _fx, currency)
+def _plan_files() -> tuple[Path, ...]:
+    return (DEFAULT_RATES_PATH, inventory_mod.DEFAULT_CORRECTIONS_PATH)
 
 
-def kpis(currency: str, start: dt.date, end: dt.date) -> today.Kpis:
-    return _kpis(data.engine(), data.fx(), data.db_key(), currency, start, end)
+@cached_fx(max_entries=64)
+def kpis(engine: DuckDBEngine, fx: FxTable, currency: str, start: dt.date, end: dt.date) -> today.Kpis:
+    return today.kpis(engine, start, end, fx, currency)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def _table(
-    _engine: DuckDBEngine, _fx: FxTable, db: str, kind: str, currency: str, start: dt.date, end: dt.date, arg: str
+@cached_fx(max_entries=64)
+def table(
+    engine: DuckDBEngine, fx: FxTable, kind: str, currency: str, start: dt.date, end: dt.date, arg: str = ""
 ) -> pd.DataFrame:
-    if kind == "time":
-        return today.over_time(_engine, start, end, arg, _fx, currency)
-    if kind == "type":
-        return today.by_type(_engine, start, end, _fx, currency)
-    return today.breakdown(_engine, start, end, arg, _fx, currency)
-
-
-def table(kind: str, currency: str, start: dt.date, end: dt.date, arg: str = "") -> pd.DataFrame:
     """kind: "time" (arg = grain), "type", or "by" (arg = dimension)."""
-    return _table(data.engine(), data.fx(), data.db_key(), kind, currency, start, end, arg)
+    if kind == "time":
+        return today.over_time(engine, start, end, arg, fx, currency)
+    if kind == "type":
+        return today.by_type(engine, start, end, fx, currency)
+    return today.breakdown(engine, start, end, arg, fx, currency)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _inventory(_engine: DuckDBEngine, _fx: FxTable, db: str, currency: str, stamp: float) -> pd.DataFrame:
-    return inventory_mod.inventory(_engine, load_corrections(), _fx, currency)
+@cached_fx(max_entries=16, files=_inventory_files)
+def _inventory(engine: DuckDBEngine, fx: FxTable, currency: str) -> pd.DataFrame:
+    return inventory_mod.inventory(engine, load_corrections(), fx, currency)
 
 
 def inventory(currency: str) -> pd.DataFrame:
     """The commitments in the data; stops the page with the file's problem if commitments.csv is bad."""
     try:
-        return _inventory(
-            data.engine(), data.fx(), data.db_key(), currency, _stamp(inventory_mod.DEFAULT_CORRECTIONS_PATH)
-        )
+        return _inventory(currency)
     except CorrectionsError as exc:
         st.error(f"Your commitment corrections cannot be used: {exc}", icon=":material/error:")
         st.stop()
@@ -83,25 +78,50 @@ def rates() -> RateTable:
         raise
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached_fx(max_entries=32, files=_plan_files)
 def _plan(
-    _engine: DuckDBEngine, _fx: FxTable, _rates: RateTable, db: str, stamps: tuple[float, float], currency: str,
-    lookback: int, kind: str, term: int, payment: str, discount: float | None, horizon: int,
+    engine: DuckDBEngine, fx: FxTable, currency: str, lookback: int, kind: str, term: int, payment: str,
+    discount: float | None, horizon: int,
 ) -> Plan | None:  # fmt: skip
-    demand = demand_mod.load_demand(_engine, lookback, _fx, currency)
+    demand = demand_mod.load_demand(engine, lookback, fx, currency)
     if demand is None:
         return None
-    items = inventory_mod.inventory(_engine, load_corrections(), _fx, currency)
-    return build_plan(demand, kind, term, payment, _rates, items, discount, horizon)
+    items = inventory_mod.inventory(engine, load_corrections(), fx, currency)
+    return build_plan(demand, kind, term, payment, load_rates(), items, discount, horizon)
 
 
 def plan(
     currency: str, lookback: int, kind: str, term: int, payment: str, discount: float | None, horizon: int
 ) -> Plan | None:
-    table_ = rates()
-    stamps = (_stamp(Path(table_.path)), _stamp(inventory_mod.DEFAULT_CORRECTIONS_PATH))
-    args = (currency, lookback, kind, term, payment, discount, horizon)
-    return _plan(data.engine(), data.fx(), table_, data.db_key(), stamps, *args)
+    rates()  # a bad rates file stops the page with its problem, before anything is cached
+    return _plan(currency, lookback, kind, term, payment, discount, horizon)
+
+
+@cached_fx(max_entries=16)
+def _explanation(
+    engine: DuckDBEngine, fx: FxTable, currency: str, lookback: int, kind: str
+) -> eligible_mod.Explanation | None:
+    ins = INSTRUMENTS[kind]
+    return eligible_mod.explain(engine, lookback, fx, currency, (ins.providers, ins.kinds))
+
+
+def nothing_eligible(currency: str, lookback: int, kind: str) -> None:
+    """Say what usage was found over the lookback and why none of it is eligible for `kind`."""
+    found = _explanation(currency, lookback, kind)
+    if found is None:
+        st.info(f"No usage in the last {lookback} days.")
+        return
+    st.info(f"{found.summary(INSTRUMENTS[kind].label)}. What was found, and why it does not qualify:")
+    table = pd.DataFrame(
+        {
+            "Provider": [f.provider for f in found.findings],
+            "Service": [f.service for f in found.findings],
+            "Rows": [f.rows for f in found.findings],
+            f"Cost ({currency})": [money_text(f.cost, currency) for f in found.findings],
+            "Why not eligible": [f.reason for f in found.findings],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def pct(value: float | None) -> str:
@@ -201,14 +221,16 @@ def today_section(cur: str, start: dt.date, end: dt.date) -> None:
     st.altair_chart(charts.coverage_over_time(trend), width="stretch", theme=None)
     options = ["ProviderName", "SubAccountName", "BillingAccountName", "RegionId", "type"]
     labels = {"type": "Commitment type (line items)"}
-    by = st.selectbox("Break down by", options, format_func=lambda o: labels.get(o, o), key="commitments_by")
+    by = st.selectbox(
+        "Break down by", options, format_func=lambda o: labels.get(o) or fmt.label(o), key="commitments_by"
+    )
     frame = table("type", cur, start, end) if by == "type" else table("by", cur, start, end, by)
     shown, config = _readable(frame, cur)
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    fmt.table(shown, config)
     if by == "SubAccountName":
         st.caption("Utilisation per account is that of the commitments bought in that account.")
     st.subheader("Commitments in the data", anchor=False)
-    st.dataframe(inventory_table(inventory(cur), cur), hide_index=True, width="stretch")
+    show_inventory(inventory_table(inventory(cur), cur), cur)
     st.caption(
         "Unused hours: the unused cost in hours of the whole commitment. Terms and ends are estimated from the "
         "purchase rows or the name; correct them in `data/commitments.csv` "
@@ -257,6 +279,22 @@ def _readable(frame: pd.DataFrame, cur: str) -> tuple[pd.DataFrame, dict[str, An
         "commitments": "Commitments",
     }
     shown = frame.drop(columns=[c for c in ("unconverted_rows",) if c in frame]).rename(columns=names)
-    config: dict[str, Any] = {v: st.column_config.NumberColumn(format="percent") for v in _SHARES.values()}
-    config |= {f"{v} ({cur})": st.column_config.NumberColumn(format="%,.2f") for v in _MONEY.values()}
+    shown = fmt.as_percent(shown, _SHARES.values())
+    config: dict[str, Any] = {v: fmt.percent(v) for v in _SHARES.values()}
+    config |= {f"{v} ({cur})": fmt.money(v, cur) for v in _MONEY.values()}
     return shown, config
+
+
+def show_inventory(table: pd.DataFrame, cur: str) -> None:
+    """The commitments table, its amounts and hours written the house way."""
+    config = {
+        f"Per hour ({cur})": fmt.money("Per hour", cur),
+        f"Unused ({cur})": fmt.money("Unused", cur),
+        "Unused hours": fmt.count("Unused hours"),
+    }
+    fmt.table(table, config)
+
+
+def show_rates(rates: pd.DataFrame) -> None:
+    """The discount rates used, as percentages."""
+    fmt.table(fmt.as_percent(rates, ["discount"]), {"discount": fmt.percent("Discount")})

@@ -1,29 +1,28 @@
 """The app's data: one read-write DuckDB connection per process (the Data page loads and removes
-sources in-process), the first-start sample build, and cached query wrappers keyed on the hashable
-Filters (a `.cursor()` per query, via DuckDBEngine). After every write, `changed()` clears the caches."""
+sources in-process), the first-start sample build, the exchange-rate table, the allocation rules in
+force, and the data's version for cache keys (the cached reads are in ui.queries, built with
+ui.cache). After every write, `changed()` clears the caches."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from analytics import queries, sources, store
+from analytics import sources, store
 from analytics.allocation.refresh import Status, refresh
-from analytics.allocation.rules import default_rules_path
+from analytics.allocation.rules import EMPTY, default_rules_path
 from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, FxError, FxTable, load_fx
-from analytics.queries import SpendResult
-from analytics.schema import EVERYTHING, Filters, Grain, Metric
+from analytics.logs import log_failure, one_line
 
 # Size of the sample built on a first start; None means the sample's own default. Tests shrink it.
 FIRST_START_ROWS: int | None = None
@@ -40,43 +39,23 @@ _prepared: set[str] = set()
 WARM_UP: list[Callable[[], None]] = []
 
 
-def _refuse_foreign(path: Path) -> None:
-    """Refuse, before anything is written, a database that is not FinOps Lens's. Probed with the
-    same settings as the app's connection, so it also works while that connection is open."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    try:
-        probe = duckdb.connect(str(path), config={"memory_limit": store.MEMORY_LIMIT})
-    except duckdb.Error:
-        return  # store.connect, next, says why in one line
-    try:
-        tables = {row[0] for row in probe.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    finally:
-        probe.close()
-    if "sources" not in tables:
-        raise store.StoreError(f"{path}: not a FinOps Lens database (it has no `sources` table)")
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     """The process's one connection to `path`, read-write: DuckDB lets one process write a file and
     will not open it read-only and read-write at once in the same process."""
-    _refuse_foreign(Path(path))
+    store.refuse_foreign(Path(path))
     return store.connect(path)
 
 
-def _needs_sample(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when nothing is loaded (unless a user removed everything on purpose) or when a sample
-    build was cut short (its rows are there but not the `sample_as_of` it writes last)."""
-    formats = {row[0] for row in con.execute("SELECT DISTINCT x_SourceFormat FROM sources").fetchall()}
-    if formats == {store.SAMPLE_FORMAT}:
-        return store.get_meta(con, "sample_as_of") is None
-    return not formats and store.get_meta(con, sources.EMPTIED_KEY) is None
+Progress = Callable[[float, str], None]
 
 
-def _build_sample(path: Path, con: duckdb.DuckDBPyConnection) -> None:
+def _build_sample(path: Path, con: duckdb.DuckDBPyConnection, progress: Progress | None) -> None:
     from analytics.sample import DEFAULT_ROWS, build_sample  # only needed on a first start
 
+    if progress is not None:  # the first-start thread (ui.first_start) shows it to every visitor
+        _build(con, DEFAULT_ROWS, build_sample, progress)
+        return
     with st.status("First start: building a sample dataset to explore", expanded=True) as status:
         st.write(
             f"There is no cost data in `{path.name}` yet, so FinOps Lens builds a realistic sample "
@@ -84,18 +63,27 @@ def _build_sample(path: Path, con: duckdb.DuckDBPyConnection) -> None:
         )
         bar = st.progress(0.0, text="Starting")
 
-        def progress(fraction: float, message: str) -> None:
+        def shown(fraction: float, message: str) -> None:
             # If the visitor leaves or reloads, finish the build anyway: every session needs it.
             with contextlib.suppress(ScriptControlException):
                 bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
 
-        size = {"months": FIRST_START_MONTHS} if FIRST_START_MONTHS is not None else {}
-        build_sample(con, rows=FIRST_START_ROWS or DEFAULT_ROWS, progress=progress, **size)
+        _build(con, DEFAULT_ROWS, build_sample, shown)
         status.update(label="Sample dataset ready", state="complete", expanded=False)
 
 
-def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
-    """The connection, after making sure the database has data (the sample, on a first start)."""
+def _build(con: duckdb.DuckDBPyConnection, default_rows: int, build: Callable, progress: Progress) -> None:
+    rows = FIRST_START_ROWS or default_rows
+    if FIRST_START_MONTHS is None:
+        build(con, rows=rows, progress=progress)
+    else:
+        build(con, rows=rows, months=FIRST_START_MONTHS, progress=progress)
+
+
+def _prepare(path: Path, progress: Progress | None = None) -> duckdb.DuckDBPyConnection:
+    """The connection, after making sure the database has data (the sample, on a first start).
+    `progress`: called as the sample is built, from the first-start thread (ui.first_start);
+    without it the build draws its own progress in the calling page."""
     con = _connection(str(path))
     key = str(path)
     if key in _prepared:
@@ -103,17 +91,27 @@ def _prepare(path: Path) -> duckdb.DuckDBPyConnection:
     with _write_lock:  # two first visits at once must not build twice
         if key not in _prepared:
             with writer() as cur:
-                if _needs_sample(cur):
-                    _build_sample(path, cur)
+                if sources.needs_sample(cur):
+                    _build_sample(path, cur, progress)
                 _allocate(cur)
             _prepared.add(key)
             _warm_up()
     return con
 
 
+def prepare_in_background(progress: Progress) -> None:
+    """For the first-start thread: open the database, build the sample if it needs one (reporting
+    to `progress`), apply the rules and warm the caches. Errors are left for `engine()` to show."""
+    _prepare(store.default_db_path(), progress)
+
+
 def _warm_up() -> None:
     """Precompute what pages registered as slow; only a speed-up, so a failure here must not fail
     the write that triggered it (the page itself shows the error when it is opened)."""
+    try:
+        _fx(*file_stamp(fx_path()))
+    except FxError:
+        return  # every warm-up converts amounts; fx() would stop the whole run, the Data page's too
     for warm in list(WARM_UP):
         try:
             warm()
@@ -129,12 +127,7 @@ def db_path() -> Path:
 def db_key() -> str:
     """Identifies the database and what is loaded in it, in cache keys: a query that started before
     a write and finished after `changed()` cannot be served again once the data moved on."""
-    cur = engine().con.cursor()
-    try:
-        version = cur.execute("SELECT count(*), max(x_SourceId), max(x_IngestedAt) FROM sources").fetchone()
-    finally:
-        cur.close()
-    return f"{store.default_db_path()}@{version}"
+    return f"{store.default_db_path()}@{sources.data_version(engine())}"
 
 
 def engine() -> DuckDBEngine:
@@ -151,9 +144,15 @@ def engine() -> DuckDBEngine:
     return DuckDBEngine(con)
 
 
+def file_stamp(path: str | Path) -> tuple[str, float]:
+    """(path, modification time; 0.0 while it does not exist): changes whenever the file is edited,
+    so a cache keyed on it follows a file edited by hand while the app runs."""
+    found = Path(path)
+    return str(found), found.stat().st_mtime if found.exists() else 0.0
+
+
 def _rules_stamp() -> tuple[str, float]:
-    rules = default_rules_path()
-    return str(rules), rules.stat().st_mtime if rules.exists() else 0.0
+    return file_stamp(default_rules_path())
 
 
 def _follow_rules_file() -> None:
@@ -183,8 +182,17 @@ _allocation: dict[str, Status] = {}
 def _allocate(cur: duckdb.DuckDBPyConnection) -> Status:
     """Re-apply the allocation rules if they or the data changed (the caller holds the write lock)."""
     stamp = _rules_stamp()
-    with st.spinner("Applying the allocation rules"):
-        status = dataclasses.replace(refresh(cur), stamp=stamp)
+    # Outside a page run (the first-start thread) there is no page to show a spinner on.
+    shown = st.spinner("Applying the allocation rules") if get_script_run_ctx() else contextlib.nullcontext()
+    with shown:
+        try:
+            status = dataclasses.replace(refresh(cur), stamp=stamp)
+        except Exception as exc:  # noqa: BLE001
+            # A stored value the allocation cannot use must not take down every page, the Data page
+            # (where the source can be removed) first: the rules banner says what failed.
+            reference = log_failure(logging.getLogger(__name__), "applying the allocation rules", exc)
+            reason = f"{one_line(exc)} (reference {reference}, details in the server log)"
+            status = Status(EMPTY, default_rules_path(), reason, stamp=stamp)
     _allocation[str(store.default_db_path())] = status
     return status
 
@@ -221,89 +229,11 @@ def fx() -> FxTable:
     """The exchange-rate table, re-read when its file changes; stops the page if unusable."""
     path = fx_path()
     try:
-        return _fx(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        return _fx(*file_stamp(path))
     except FxError as exc:
         st.error(f"The exchange-rate table cannot be used: {exc}", icon=":material/error:")
         st.stop()
         raise
-
-
-@st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
-def _spend(
-    _engine: DuckDBEngine,
-    _fx_table: FxTable,
-    db: str,
-    fx_stamp: tuple[str, float],
-    filters: Filters,
-    group_by: tuple[str, ...],
-    metric: Metric,
-    grain: Grain,
-    currency: str,
-) -> SpendResult:
-    return queries.spend(_engine, _fx_table, filters, group_by, metric, grain, currency)
-
-
-def spend(
-    filters: Filters,
-    group_by: tuple[str, ...] = (),
-    metric: Metric = Metric.EFFECTIVE,
-    grain: Grain = Grain.NONE,
-    currency: str = "USD",
-) -> SpendResult:
-    """`metric` per group (and period) in `currency`; see analytics.queries.spend."""
-    table = fx()
-    stamp = (table.source, Path(table.source).stat().st_mtime if Path(table.source).exists() else 0.0)
-    return _spend(engine(), table, db_key(), stamp, filters, group_by, Metric(metric), Grain(grain), currency)
-
-
-@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
-def _dimension_values(_engine: DuckDBEngine, db: str, dimension: str, filters: Filters) -> list[str | None]:
-    return queries.dimension_values(_engine, dimension, filters)
-
-
-def dimension_values(dimension: str, filters: Filters = EVERYTHING) -> list[str | None]:
-    """Values of `dimension`, largest spend first; None is "not set"."""
-    return _dimension_values(engine(), db_key(), dimension, filters)
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _dimensions(_engine: DuckDBEngine, db: str) -> list[str]:
-    return queries.dimensions(_engine)
-
-
-def dimensions() -> list[str]:
-    """Every dimension name: FOCUS columns, then `tag:<key>` by spend."""
-    return _dimensions(engine(), db_key())
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _span(_engine: DuckDBEngine, db: str) -> tuple[Any, Any] | None:
-    return queries.data_span(_engine)
-
-
-def data_span() -> tuple[Any, Any] | None:
-    """(first, last) UTC day with charges, or None when nothing is loaded."""
-    return _span(engine(), db_key())
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _sources(_engine: DuckDBEngine, db: str) -> list[dict[str, Any]]:
-    return sources.list_sources(_engine)
-
-
-def loaded_sources() -> list[dict[str, Any]]:
-    """One entry per loaded source file; see analytics.sources.list_sources."""
-    return _sources(engine(), db_key())
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _freshness(_engine: DuckDBEngine, db: str, today: dt.date) -> list[dict[str, Any]]:
-    return sources.freshness(_engine, today)
-
-
-def freshness() -> list[dict[str, Any]]:
-    """Latest UTC day with charges per provider, and whether it is stale; see analytics.sources."""
-    return _freshness(engine(), db_key(), dt.datetime.now(dt.UTC).date())
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)

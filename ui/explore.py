@@ -11,6 +11,7 @@ import streamlit as st
 from analytics.charts import GROUP, PICK
 from analytics.compare import OTHER, missing_label
 from analytics.schema import Grain, Metric
+from ui import format as fmt
 from ui import urlstate
 from ui.filters import request_drill
 from ui.text import inline_code
@@ -89,11 +90,11 @@ def controls(dimensions: list[str]) -> Choice:
     _seed(dimensions)
     cols = st.columns([3, 3, 3, 2, 1.2])
     metric = cols[0].selectbox("Cost metric", list(Metric), format_func=lambda m: Metric(m).label, key=METRIC)
-    group_by = cols[1].selectbox("Group by", dimensions, key=GROUP_BY)
+    group_by = cols[1].selectbox("Group by", dimensions, format_func=fmt.option, key=GROUP_BY)
     group_by2 = cols[2].selectbox(
         "Then by (stacks the ranking)",
         [NOTHING, *dimensions],
-        format_func=lambda d: d or "(nothing)",
+        format_func=lambda d: fmt.option(d) if d else "(nothing)",
         key=GROUP_BY2,
     )
     grain = cols[3].selectbox("Time grain", list(GRAINS), format_func=lambda g: Grain(g).value.capitalize(), key=GRAIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,10 +11,12 @@ import streamlit as st
 from analytics import charts
 from analytics.charts import money_text
 from analytics.compare import fill_periods, labelled, missing_label, order, ranking_table, to_csv, top_n
+from analytics.formatting import PERCENT_FORMAT, SIGNED_PERCENT_FORMAT, money_format
 from analytics.periods import describe_range, period_starts
 from analytics.queries import PERIOD, SpendResult
 from analytics.schema import Filters, Grain
-from ui import data
+from ui import format as fmt
+from ui import queries
 from ui.explore import Choice
 from ui.filters import View
 from ui.text import inline_code
@@ -37,14 +40,14 @@ def figures(choice: Choice, view: View) -> Figures:
     """Run the (cached) queries for one view and shape them for the charts and the table."""
     filters = view.filters
     grain = charts.fit_grain(choice.grain, view.start, view.end, choice.top + 1)
-    series = data.spend(filters, (choice.group_by,), choice.metric, grain, view.currency)
+    series = queries.spend(filters, (choice.group_by,), choice.metric, grain, view.currency)
     if choice.group_by2:
-        now = data.spend(filters, choice.keys, choice.metric, Grain.NONE, view.currency).frame
+        now = queries.spend(filters, choice.keys, choice.metric, Grain.NONE, view.currency).frame
     else:
         now = series.frame.groupby(choice.group_by, dropna=False)[["cost", "shared"]].sum().reset_index()
     previous = filters.shifted_back()
     before = (
-        data.spend(previous, choice.keys, choice.metric, Grain.NONE, view.currency).frame
+        queries.spend(previous, choice.keys, choice.metric, Grain.NONE, view.currency).frame
         if previous is not None
         else pd.DataFrame({**{k: [] for k in choice.keys}, "cost": []})
     )
@@ -64,7 +67,15 @@ def figures(choice: Choice, view: View) -> Figures:
 
 def colour_ranking(dimension: str) -> list[str]:
     """The dimension's values by all-time spend, as labels: the order that fixes their colours."""
-    return [missing_label(dimension) if v is None else v for v in data.dimension_values(dimension)]
+    return [missing_label(dimension) if v is None else v for v in queries.dimension_values(dimension)]
+
+
+def covered(view: View) -> tuple[dt.date, dt.date]:
+    """The days the chart's figures cover: the chosen dates, cut to the days with data."""
+    span = queries.data_span()
+    if span is None:
+        return view.start, view.end
+    return max(view.start, span[0]), min(view.end, span[1])
 
 
 def time_chart(choice: Choice, fig: Figures, view: View) -> charts.alt.Chart:
@@ -76,10 +87,11 @@ def time_chart(choice: Choice, fig: Figures, view: View) -> charts.alt.Chart:
         frame,
         grain=fig.grain,
         currency=view.currency,
-        group_title=choice.group_by,
-        metric_title=choice.metric.value,
+        group_title=fmt.label(choice.group_by),
+        metric_title=fmt.label(choice.metric.value),
         order=shown,
         colors=charts.colors_for(shown, colour_ranking(choice.group_by)),
+        span=covered(view),
     )
 
 
@@ -96,13 +108,16 @@ def ranking_chart(choice: Choice, fig: Figures, view: View) -> charts.alt.Chart:
     return charts.ranking_bars(
         frame,
         currency=view.currency,
-        group_title=choice.group_by,
-        metric_title=choice.metric.value,
+        group_title=fmt.label(choice.group_by),
+        metric_title=fmt.label(choice.metric.value),
         order=shown,
         colors=charts.colors_for(colour_labels, colour_ranking(colour_dim)),
         stack_title=choice.group_by2,
         stack_order=stack_shown,
     )
+
+
+NEW_SPEND = "A dash: no spend in the previous period, so no percentage"
 
 
 def table_for_display(choice: Choice, table: pd.DataFrame, currency: str) -> tuple[pd.DataFrame, dict]:
@@ -118,9 +133,9 @@ def table_for_display(choice: Choice, table: pd.DataFrame, currency: str) -> tup
         shown[name] = (shown[name] * 100).round(2) + 0.0
     number = st.column_config.NumberColumn
     config = {
-        **{name: number(name, format="%,.2f") for name in money.values()},
-        "Share %": number("Share %", format="%.2f%%", width="small"),
-        "Change %": number("Change %", format="%+.1f%%", width="small"),
+        **{name: number(name, format=money_format(currency)) for name in money.values()},
+        "Share %": number("Share %", format=PERCENT_FORMAT, width="small"),
+        "Change %": number("Change %", format=SIGNED_PERCENT_FORMAT, width="small", help=NEW_SPEND),
         **{k: st.column_config.TextColumn(k, width="medium") for k in choice.keys},
     }
     return shown, config
@@ -158,7 +173,7 @@ def kpis(choice: Choice, fig: Figures, view: View) -> None:
     partial = previous_is_partial(fig, view)
     cols = st.columns(3)
     cols[0].metric(
-        f"Total {choice.metric.value}",
+        f"Total {fmt.in_sentence(choice.metric.value)}",
         money_text(fig.total, view.currency),
         delta=None if partial else change_text(fig.total - fig.previous_total, fig.previous_total, view.currency, days),
         delta_color="inverse",

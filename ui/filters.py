@@ -12,7 +12,7 @@ import streamlit as st
 from analytics.compare import missing_label
 from analytics.periods import DEFAULT_PRESET, PRESETS, clamp_range, describe_range, preset_range
 from analytics.schema import Filters
-from ui import data, urlstate
+from ui import data, queries, urlstate
 from ui.text import inline_code
 
 
@@ -159,7 +159,7 @@ def _clear(active: list[Slot]) -> None:
 
 def _options(dimension: str, key: str) -> list[str | None]:
     """Values by all-time spend, plus any selected value (from a link) that is not among them."""
-    options = data.dimension_values(dimension)
+    options = queries.dimension_values(dimension)
     chosen = st.session_state.get(key) or []
     return options + [v for v in chosen if v not in options]
 
@@ -235,12 +235,12 @@ def _write_url(preset: str, filters: Filters, currency: str) -> None:
 
 def sidebar() -> View | None:
     """Draw the shared filters in the sidebar and remember the resulting View for the page."""
-    span = data.data_span()
+    span = queries.data_span()
     if span is None:
         st.session_state[_VIEW] = None
         st.sidebar.info("No cost data is loaded.")
         return None
-    dimensions = data.dimensions()
+    dimensions = queries.dimensions()
     currencies = data.fx().currencies()
     active = slots(dimensions)
     ignored: list[str] = []

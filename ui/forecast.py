@@ -10,35 +10,31 @@ import pandas as pd
 import streamlit as st
 
 from analytics import budgets
+from analytics.budgets.status import HEADING_OVER, OVER
 from analytics.charts import money_text
 from analytics.engine import DuckDBEngine
 from analytics.forecast import Forecast, forecast
-from analytics.forecast.backtest import mean_variance, variance_mark
+from analytics.forecast.backtest import mean_variance
 from analytics.forecast.charts import backtest_chart, forecast_chart
 from analytics.forecast.run import NoHistory
 from analytics.forecast.totals import PeriodTotal
 from analytics.fx import FxTable
+from analytics.maturity import Kpi, goals_text, mark
 from analytics.schema import EVERYTHING, Filters
-from ui import data
+from ui import data, queries
+from ui import format as fmt
+from ui.cache import cached_fx
 
 __all__ = ["EVERYTHING", "backtest_chart", "forecast_chart", "money_text"]  # for the pages, which import ui only
-TTL = data.TTL
 # Forecasts and backtests cost a second or two and are keyed on what is loaded, so they cannot go
 # stale: kept a day instead of an hour, so a quiet hour does not make the next visitor wait.
 HEAVY_TTL = 24 * 3600
 
 
-def _fx_stamp(table: FxTable) -> tuple[str, float]:
-    path = Path(table.source)
-    return table.source, path.stat().st_mtime if path.exists() else 0.0
-
-
-@st.cache_data(ttl=HEAVY_TTL, max_entries=32, show_spinner=False)
-def _forecast(
-    _engine: DuckDBEngine, _fx: FxTable, db: str, stamp: tuple[str, float], where: Filters, currency: str
-) -> Forecast | str:
+@cached_fx(max_entries=32, ttl=HEAVY_TTL)
+def _forecast(engine: DuckDBEngine, fx: FxTable, where: Filters, currency: str) -> Forecast | str:
     try:
-        return forecast(_engine, _fx, where, currency)
+        return forecast(engine, fx, where, currency)
     except NoHistory as exc:
         return str(exc)
 
@@ -46,9 +42,7 @@ def _forecast(
 def forecast_for(filters: Filters, currency: str) -> Forecast | str:
     """The forecast of the dimension values in `filters` (its dates are ignored: all history is
     used), or why there is none."""
-    table = data.fx()
-    scope = Filters(where=filters.where)
-    return _forecast(data.engine(), table, data.db_key(), _fx_stamp(table), scope, currency)
+    return _forecast(Filters(where=filters.where), currency)
 
 
 def budgets_path() -> Path:
@@ -60,7 +54,7 @@ def sync_budgets() -> str | None:
     path = budgets_path()
     try:
         with data.writer() as cur:
-            loaded = budgets.sync(cur, path, data.dimensions())
+            loaded = budgets.sync(cur, path, queries.dimensions())
     except budgets.BudgetError as exc:
         return str(exc)
     if loaded:
@@ -80,7 +74,7 @@ def save_budgets(frame: pd.DataFrame) -> str | None:
     """Write the edited budgets to the file and the table; the reason when a row is wrong."""
     try:
         with data.writer() as cur:
-            budgets.save(cur, budgets_path(), frame.dropna(how="all"), data.dimensions())
+            budgets.save(cur, budgets_path(), frame.dropna(how="all"), queries.dimensions())
     except budgets.BudgetError as exc:
         return str(exc)
     except (TypeError, ValueError) as exc:
@@ -89,29 +83,28 @@ def save_budgets(frame: pd.DataFrame) -> str | None:
     return None
 
 
-@st.cache_data(ttl=HEAVY_TTL, max_entries=16, show_spinner=False)
-def _status(
-    _engine: DuckDBEngine,
-    _fx: FxTable,
-    db: str,
-    stamp: tuple[str, float],
-    table: pd.DataFrame,
-    currency: str,
-    ahead: float | None,
-) -> pd.DataFrame:
-    return budgets.budget_status(_engine, _fx, table, currency, company_ahead=ahead)
+@cached_fx(max_entries=16, ttl=HEAVY_TTL)
+def _status(engine: DuckDBEngine, fx: FxTable, table: pd.DataFrame, currency: str, ahead: float | None) -> pd.DataFrame:
+    return budgets.budget_status(engine, fx, table, currency, company_ahead=ahead)
 
 
 def budget_status(currency: str) -> pd.DataFrame:
     """Budget vs actual vs projection per owner for the current month (see analytics.budgets); the
     remaining days come from the company forecast, computed once for this page and the Overview."""
-    fx_table = data.fx()
     whole = forecast_for(Filters(), currency)
     ahead = None
     if not isinstance(whole, str):
         month = whole.daily[whole.daily["date"] <= whole.month_end.end]
         ahead = float(month["p50"].sum())
-    return _status(data.engine(), fx_table, data.db_key(), _fx_stamp(fx_table), budget_table(), currency, ahead)
+    return _status(budget_table(), currency, ahead)
+
+
+def interval_methods(result: Forecast) -> str:
+    """How the month's and the quarter's intervals were made, said once when they were made alike."""
+    month, quarter = result.month_end.method, result.quarter_end.method
+    if month == quarter:
+        return f"Month and quarter intervals: {month}."
+    return f"Month interval: {month}; quarter interval: {quarter}."
 
 
 def period_metric(label: str, total: PeriodTotal, currency: str, budget: float | None = None) -> None:
@@ -131,22 +124,6 @@ def period_metric(label: str, total: PeriodTotal, currency: str, budget: float |
     st.caption(f"80%: {money_text(p10, currency, compact=True)} – {money_text(p90, currency, compact=True)}")
 
 
-def period_budget(total: PeriodTotal, currency: str) -> budgets.PeriodBudget | None:
-    """The owners' budgets for `total`'s whole month or quarter, in `currency` (None without)."""
-    owner = data.allocation().rules.owner_dimension()
-    return budgets.period_budget(budget_table(), data.fx(), currency, total.start, total.end, owner)
-
-
-def period_tile(label: str, total: PeriodTotal, currency: str) -> None:
-    """A forecast tile against the period's budget, when the budgets cover the whole period."""
-    budget = period_budget(total, currency)
-    period_metric(label, total, currency, budget.amount if budget is not None else None)
-    if budget is not None:
-        st.caption(f"Budget: {budget.owners} owners by {budget.owner_dimension}, {money_text(budget.amount, currency)}")
-    else:
-        st.caption("No budget for the whole period")
-
-
 def shifted(total: PeriodTotal, amount: float) -> PeriodTotal:
     """`total` with `amount` added to every quantile (charges already booked, known exactly)."""
     return dataclasses.replace(
@@ -154,10 +131,14 @@ def shifted(total: PeriodTotal, amount: float) -> PeriodTotal:
     )
 
 
+EXCEEDING = (OVER, HEADING_OVER)  # the budget statuses the Overview counts as over or on course to exceed
+VARIANCE_GOALS = goals_text(Kpi.FORECAST_VARIANCE)  # for the page's caption
+
+
 def accuracy(result: Forecast) -> tuple[float | None, str | None]:
     """Mean forecast variance of the last three full months and its maturity mark."""
     value = mean_variance(result.months)
-    return value, variance_mark(value)
+    return value, mark(Kpi.FORECAST_VARIANCE, value)
 
 
 def months_table(result: Forecast) -> pd.DataFrame:
@@ -167,6 +148,30 @@ def months_table(result: Forecast) -> pd.DataFrame:
             "Forecast on the 1st": [m.forecast for m in result.months],
             "Actual": [m.actual for m in result.months],
             "Variance": [m.variance for m in result.months],
-            "Mark": [variance_mark(m.variance) for m in result.months],
+            "Mark": [mark(Kpi.FORECAST_VARIANCE, m.variance) for m in result.months],
         }
+    )
+
+
+def show_budget_status(status: pd.DataFrame, currency: str) -> None:
+    """This month's budgets against actual and projected spend, written the house way (ui.format)."""
+    shown = status.assign(
+        month=pd.to_datetime(status["month"]).dt.strftime("%b %Y"),
+        owner_dimension=status["owner_dimension"].map(fmt.label),
+    )
+    fmt.table(
+        fmt.as_percent(shown, ["projected_vs_budget"])[
+            ["owner_dimension", "owner", "month", "budget", "actual", "projected", "projected_vs_budget", "status"]
+        ],
+        {
+            "owner_dimension": st.column_config.TextColumn("Owner dimension"),
+            "owner": st.column_config.TextColumn("Owner"),
+            "month": st.column_config.TextColumn("Month"),
+            "budget": fmt.money("Budget", currency),
+            "actual": fmt.money("Actual", currency),
+            "projected": fmt.money("Projected month end", currency),
+            "projected_vs_budget": fmt.percent("Projected / budget"),
+            "status": st.column_config.TextColumn("Status"),
+        },
+        width="content",
     )

@@ -4,25 +4,40 @@ the trend by provider and the top movers, all from cached analytics calls."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
+from analytics import spend_change
 from analytics.allocation.coverage import allocated_share
 from analytics.anomalies import Event
-from analytics.charts import COST, GROUP, PERIOD, colors_for, money_text, spend_over_time
+from analytics.charts import GROUP, PERIOD, colors_for, money_text, spend_over_time
 from analytics.commitments import Kpis, kpis
+from analytics.compare import order as spend_order
 from analytics.engine import DuckDBEngine
 from analytics.forecast import Forecast
+from analytics.formatting import amount_text
 from analytics.fx import FxTable
+from analytics.labels import short_id
+from analytics.maturity import Kpi, goals_text, mark
+from analytics.periods import month_start
 from analytics.schema import Filters, Grain
-from ui import anomalies, data, filters
+from analytics.spend_change import Compared, movers_months
+from analytics.spend_change import kpi_window as kpi_window  # the page reads analytics through ui
+from analytics.spend_change import spend_tiles as spend_tiles
+from ui import anomalies, data, filters, queries
 from ui import forecast as fc
-from ui.forecast import _fx_stamp, accuracy
-from ui.text import inline_code
+from ui import format as fmt
+from ui.cache import cached_fx
+from ui.forecast import accuracy
+from ui.text import plain
 
 OPEN_SHOWN = 3  # open anomalies listed with their root cause
+TILE_HEIGHT = 132  # px: the headline tiles, with or without a comparison line
 
 
 def open_anomalies(currency: str, last: dt.date) -> list[Event]:
@@ -34,7 +49,7 @@ def warm() -> None:
     """Compute the Overview's heavy results (forecast with its backtests, budget status, anomaly
     detection and the root causes shown) for USD and the visitor's reporting currency, so the first
     visit after data is loaded finds them cached. Registered in `data.WARM_UP`."""
-    span = data.data_span()
+    span = queries.data_span()
     if span is None:
         return
     view = filters.current()
@@ -52,6 +67,12 @@ data.WARM_UP[:] = [f for f in data.WARM_UP if getattr(f, "__module__", None) != 
 # a 100vh scrolling box (which prints one screenful), its sidebar and toolbar would take paper, and a
 # tile's figure is cut with an ellipsis when its column is narrow.
 PRINT_CSS = """<style>
+@media screen {
+  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; }
+  [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; padding: 0 0 0.25rem 0; }
+  [data-testid="stMainBlockContainer"] h3 { padding: 0.25rem 0 0.25rem 0; }
+  [data-testid="stAlert"] [data-testid="stMarkdownContainer"] p { font-size: 0.875rem; }
+}
 @media print {
   @page { size: A4 landscape; margin: 10mm; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -68,79 +89,33 @@ PRINT_CSS = """<style>
   [data-testid="stMetricValue"] { font-size: 1.5rem !important; }
   [data-testid="stMetric"], [data-testid="stVegaLiteChart"], [data-testid="stDataFrame"],
   [data-testid="stHorizontalBlock"] { break-inside: avoid; page-break-inside: avoid; }
+  /* A section (heading and what it heads) stays on one page: no heading alone at a page's foot. */
+  [class*="st-key-overview-"] { break-inside: avoid; page-break-inside: avoid; }
+  [data-testid="stHeading"] { break-after: avoid; page-break-after: avoid; }
+  h1 { font-size: 1.8rem !important; padding: 0 !important; }
+  h3 { font-size: 1.2rem !important; padding: 0.2rem 0 !important; }
+  [data-testid="stVerticalBlock"] { gap: 0.5rem !important; }
+  /* Columns stay side by side on paper (Streamlit wraps them when a table or chart drawn for the
+     screen is wider than its share of the page). */
+  [data-testid="stHorizontalBlock"] { display: flex !important; flex-wrap: nowrap !important; }
+  [data-testid="stColumn"] { min-width: 0 !important; width: auto !important; }
+  [data-testid="stDataFrame"], [data-testid="stVegaLiteChart"] { max-width: 100% !important;
+    overflow: hidden !important; }
 }
 </style>"""
 
 
 def print_style() -> None:
-    """The Overview's print stylesheet (no effect on screen)."""
+    """The Overview's stylesheet: compact on screen (one 1440x900 screen for the headline), paged in print."""
     st.html(PRINT_CSS)
-
-
-# algorithms.md §4.3 / §6: commitment coverage targets by maturity (community sample goals).
-COVERAGE_MARKS: tuple[tuple[str, float], ...] = (("run", 0.80), ("walk", 0.75), ("crawl", 0.60))
 
 
 def daily_by_provider(last: dt.date, currency: str) -> pd.DataFrame:
     """All EffectiveCost (every charge category) per UTC day and provider, from the first day of the
     month 13 months before `last`: every tile, comparison and the trend come from this one query."""
     start = month_start(last, 13)
-    frame = data.spend(Filters(start=start, end=last), ("ProviderName",), grain=Grain.DAY, currency=currency).frame
+    frame = queries.spend(Filters(start=start, end=last), ("ProviderName",), grain=Grain.DAY, currency=currency).frame
     return frame.assign(**{PERIOD: pd.to_datetime(frame[PERIOD]).dt.date})
-
-
-def _sum(daily: pd.DataFrame, start: dt.date, end: dt.date) -> float:
-    return float(daily.loc[(daily[PERIOD] >= start) & (daily[PERIOD] <= end), COST].sum())
-
-
-def month_start(day: dt.date, months_back: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 - months_back
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(first: dt.date) -> dt.date:
-    return month_start(first, -1) - dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Compared:
-    label: str
-    value: float
-    previous: float | None
-    previous_label: str
-    note: str | None = None
-
-    @property
-    def change(self) -> float | None:
-        return (self.value - self.previous) / self.previous if self.previous else None
-
-
-def spend_tiles(daily: pd.DataFrame, last: dt.date, first: dt.date) -> list[Compared]:
-    """Month to date vs the same days of last month; last full month vs the one before and a year ago."""
-    this = month_start(last)
-    prev = month_start(last, 1)
-    same_days = min(prev + dt.timedelta(days=(last - this).days), month_end(prev))
-    full = prev if last != month_end(this) else this
-    before = month_start(full, 1)
-    year_ago = month_start(full, 12)
-    full_total = _sum(daily, full, month_end(full))
-    year = _sum(daily, year_ago, month_end(year_ago)) if year_ago >= first else None
-    year_note = f"{(full_total - year) / year:+.1%} vs {year_ago:%b %Y}" if year else "no data a year before"
-    return [
-        Compared(
-            f"Month to date ({this:%b} 1–{last.day})",
-            _sum(daily, this, last),
-            _sum(daily, prev, same_days) if prev >= first else None,
-            f"{prev:%b} 1–{same_days.day}",
-        ),
-        Compared(
-            f"Last full month ({full:%b %Y})",
-            full_total,
-            _sum(daily, before, month_end(before)) if before >= first else None,
-            f"{before:%b %Y}",
-            year_note,
-        ),
-    ]
 
 
 def change_delta(tile: Compared, currency: str) -> str | None:
@@ -149,85 +124,71 @@ def change_delta(tile: Compared, currency: str) -> str | None:
     return f"{tile.change:+.1%} vs {tile.previous_label} ({money_text(tile.previous, currency, compact=True)})"
 
 
-def mark(value: float | None, marks: tuple[tuple[str, float], ...]) -> str:
-    """The best mark whose target `value` reaches (marks ordered best first)."""
-    if value is None:
-        return "no figure"
-    return next((name for name, target in marks if value >= target), "pre-crawl")
-
-
-@st.cache_data(ttl=data.TTL, max_entries=8, show_spinner=False)
-def _allocated(
-    _engine: DuckDBEngine, _fx: FxTable, db: str, stamp: tuple[str, float], filters: Filters, currency: str
+@cached_fx(max_entries=8)
+def allocated(
+    engine: DuckDBEngine, fx: FxTable, start: dt.date, end: dt.date, currency: str
 ) -> tuple[str | None, float, str]:
-    share = allocated_share(_engine, _fx, filters, currency)
+    """(owner dimension, % of spend allocated, maturity mark) over [start, end]; see analytics.allocation."""
+    share = allocated_share(engine, fx, Filters(start=start, end=end), currency)
     return share.owner_dimension, share.percent, share.mark
 
 
-def allocated(start: dt.date, end: dt.date, currency: str) -> tuple[str | None, float, str]:
-    """(owner dimension, % of spend allocated, maturity mark) over [start, end]; see analytics.allocation."""
-    table = data.fx()
-    return _allocated(data.engine(), table, data.db_key(), _fx_stamp(table), Filters(start=start, end=end), currency)
-
-
-@st.cache_data(ttl=data.TTL, max_entries=8, show_spinner=False)
-def _commitments(
-    _engine: DuckDBEngine, _fx: FxTable, db: str, stamp: tuple[str, float], start: dt.date, end: dt.date, currency: str
-) -> Kpis:
-    return kpis(_engine, start, end, _fx, currency)
-
-
-def commitments(start: dt.date, end: dt.date, currency: str) -> Kpis:
+@cached_fx(max_entries=8)
+def commitments(engine: DuckDBEngine, fx: FxTable, start: dt.date, end: dt.date, currency: str) -> Kpis:
     """Commitment coverage and ESR over [start, end]; see analytics.commitments.kpis."""
-    table = data.fx()
-    return _commitments(data.engine(), table, data.db_key(), _fx_stamp(table), start, end, currency)
+    return kpis(engine, start, end, fx, currency)
 
 
-def trend_chart(daily: pd.DataFrame, last: dt.date, currency: str):  # noqa: ANN201 (an alt.Chart)
+def trend_chart(daily: pd.DataFrame, last: dt.date, currency: str) -> alt.Chart:
     """Thirteen months (this one included, to date) of spend by provider."""
-    recent = daily[daily[PERIOD] >= month_start(last, 12)]
-    months = pd.to_datetime(recent[PERIOD]).dt.to_period("M").dt.start_time.dt.date
-    frame = recent.assign(**{PERIOD: months, GROUP: recent["ProviderName"].fillna("(not set)").astype(str)})
-    frame = frame.groupby([PERIOD, GROUP], as_index=False)[COST].sum()
-    order = list(frame.groupby(GROUP)[COST].sum().sort_values(ascending=False).index)
+    frame = spend_change.by_month(daily, "ProviderName", last).rename(columns={"ProviderName": GROUP})
+    order = spend_order(frame, GROUP)
     return spend_over_time(
         frame,
         grain=Grain.MONTH,
         currency=currency,
         group_title="Provider",
-        metric_title="Effective cost",
+        metric_title=fmt.label("EffectiveCost"),
         order=order,
         colors=colors_for(order),
-    ).properties(height=280)
+        span=(min(daily[PERIOD]), last) if len(daily) else None,
+    ).properties(height=200)
+
+
+def anomaly_line(event: Event) -> tuple[str, str | None]:
+    """The one-line root cause in words ('Service BigQuery in account data-prod, resource vm-01:
+    +$123.45/day since 3 Oct') and, when a resource id was shortened, the full id for a tooltip."""
+    found = {c.dimension: c.value for c in event.root_cause}
+    head = f"{fmt.label(event.dimension)} {event.value}"
+    if "ServiceName" in found and event.dimension != "ServiceName":
+        head += f", service {found['ServiceName']}"
+    if "SubAccountName" in found and event.dimension != "SubAccountName":
+        head += f" in account {found['SubAccountName']}"
+    full = found.get("ResourceId")
+    if full:
+        head += f", resource {short_id(str(full))}"
+    per_day = money_text(event.impact / event.days, event.currency)
+    tooltip = f"Resource id: {full}" if full and short_id(str(full)) != str(full) else None
+    return f"{head}: +{per_day}/day since {event.start.day} {event.start:%b}", tooltip
 
 
 def movers(dimension: str, last: dt.date, currency: str, top: int = 5) -> pd.DataFrame:
-    """The `top` values of `dimension` whose spend changed most (either way) from the month before
-    the last full month to the last full month."""
-    this = month_start(last)
-    full = month_start(last, 1) if last != month_end(this) else this
-    before = month_start(full, 1)
-    frame = data.spend(
-        Filters(start=before, end=month_end(full)), (dimension,), grain=Grain.MONTH, currency=currency
-    ).frame
-    frame = frame.assign(
-        key=frame[dimension].fillna("(not set)").astype(str), month=pd.to_datetime(frame[PERIOD]).dt.date
-    )
-    by_month = frame.pivot_table(index="key", columns="month", values=COST, aggfunc="sum", fill_value=0.0)
-    both = pd.DataFrame(
-        {
-            "before": by_month.get(before, pd.Series(0.0, index=by_month.index)),
-            "after": by_month.get(full, pd.Series(0.0, index=by_month.index)),
-        }
-    )
-    both["change"] = both["after"] - both["before"]
-    both["pct"] = both["change"] / both["before"].where(both["before"] != 0)
-    both = both.reindex(both["change"].abs().sort_values(ascending=False).index[:top])
-    return (
-        both.rename_axis(dimension)
-        .reset_index()
-        .rename(columns={"before": f"{before:%b %Y}", "after": f"{full:%b %Y}", "change": "Change", "pct": "Change %"})
-    )
+    """The `top` values of `dimension` whose spend moved most; see analytics.spend_change.movers."""
+    start, end = movers_months(last)
+    frame = queries.spend(Filters(start=start, end=end), (dimension,), grain=Grain.MONTH, currency=currency).frame
+    return spend_change.movers(frame, dimension, last, top)
+
+
+def movers_table(frame: pd.DataFrame, dimension: str, currency: str) -> Any:
+    """`movers` written for people and paper: a static table (it prints whole, unlike a scrolling
+    grid), the dimension in words, money to the cent, the change to one decimal, a dash when the
+    value had no spend the month before."""
+    shown = pd.DataFrame({fmt.label(dimension): frame[dimension].astype(str)})
+    for column in frame.columns[1:4]:
+        shown[f"{column} ({currency})"] = [amount_text(v, currency) for v in frame[column]]
+    shown["Change %"] = [fmt.pct_text(v, signed=True) for v in frame["Change %"]]
+    numbers: list[Hashable] = list(shown.columns[1:])
+    return shown.style.hide(axis="index").set_properties(subset=numbers, **{"text-align": "right"})
 
 
 @dataclass(frozen=True)
@@ -252,23 +213,23 @@ def kpi_tiles(
     tiles = [
         Tile(
             "Allocated",
-            f"{percent:.1f}%",
-            "Share of effective cost with an owner after the allocation rules (crawl ≥ 50%, walk ≥ 80%, run > 90%)",
-            f"Mark: **{alloc_mark}** · by {inline_code(owner or 'no owner rule')}",
+            fmt.pct_text(percent / 100, tile=True),
+            f"Share of effective cost with an owner after the allocation rules ({goals_text(Kpi.ALLOCATED)})",
+            f"Mark: **{alloc_mark}** · by {plain(fmt.label(owner)) if owner else 'no owner rule'}",
             "app_pages/allocation.py",
             "Allocation",
         ),
         Tile(
             "Coverage",
-            "–" if cov is None else f"{cov:.0%}",
-            "Eligible on-demand-equivalent usage covered by commitments (crawl 60%, walk 75%, run 80%)",
-            f"Mark: **{mark(cov, COVERAGE_MARKS)}** · commitments",
+            fmt.pct_text(cov, tile=True),
+            f"Eligible on-demand-equivalent usage covered by commitments ({goals_text(Kpi.COVERAGE)})",
+            f"Mark: **{mark(Kpi.COVERAGE, cov) or 'no figure'}** · commitments",
             "app_pages/commitments.py",
             "Commitments",
         ),
         Tile(
             "Savings rate (ESR)",
-            "–" if commit.esr is None else f"{commit.esr:.1%}",
+            fmt.pct_text(commit.esr, tile=True),
             "(Contracted − effective) / contracted on eligible usage, unused commitment included",
             "No community mark for ESR",
             "app_pages/commitments.py",
@@ -280,9 +241,9 @@ def kpi_tiles(
         tiles.append(
             Tile(
                 "Forecast variance",
-                "–" if variance is None else f"{variance:.1%}",
+                fmt.pct_text(variance, tile=True),
                 "Mean |actual − forecast| / forecast of month totals forecast on their 1st "
-                "(crawl < 20%, walk < 10%, run < 5%)",
+                f"({goals_text(Kpi.FORECAST_VARIANCE)})",
                 f"Mark: **{variance_mark or 'no figure'}** · last 3 months",
                 "app_pages/forecast.py",
                 "Forecast",

@@ -24,28 +24,23 @@ from analytics.rightsizing.run import Inputs, prepare, recommendations, sensitiv
 from analytics.rightsizing.settings import LOOKBACKS, PERCENTILES, Settings
 from analytics.rightsizing.shapes import load_shapes
 from analytics.rightsizing.stats import resource_series
-from analytics.rightsizing.utilization_ingest import UtilizationError, load_utilization
+from analytics.rightsizing.utilization_ingest import UtilizationError, has_utilization, load_utilization
 from analytics.schema import Metric
 from ui import data
-from ui.uploads import load_uploads
+from ui import format as fmt
+from ui.cache import cached_fx
+from ui.data_loads import load_uploads
 
 TTL = data.TTL
 SHEET = "rightsizing_price_sheet"  # session state: (digest, name, frame) of the uploaded price sheet
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached_fx(max_entries=32)
 def _inputs(
-    _engine: DuckDBEngine,
-    _fx: FxTable,
-    _sheet: pd.DataFrame | None,
-    db: str,
-    sheet_key: str,
-    lookback: int,
-    metric: Metric,
-    currency: str,
+    engine: DuckDBEngine, fx: FxTable, sheet: pd.DataFrame | None, lookback: int, metric: Metric, currency: str
 ) -> Inputs:
     settings = Settings(lookback_days=lookback, metric=metric, currency=currency)
-    return prepare(_engine, _fx, settings, _sheet)
+    return prepare(engine, fx, settings, sheet)
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
@@ -66,9 +61,10 @@ def _sheet() -> tuple[str, pd.DataFrame | None]:
 def inputs(settings: Settings) -> tuple[Inputs, tuple[object, ...]]:
     """The lookback's data for the settings' lookback, basis and currency, and its cache key."""
     digest, sheet = _sheet()
-    db = data.db_key()
-    key = (db, digest, settings.lookback_days, settings.metric, settings.currency)
-    return _inputs(data.engine(), data.fx(), sheet, *key), key
+    found = _inputs(sheet, settings.lookback_days, settings.metric, settings.currency)
+    # The key of the recommendations cached on `found`: what it was computed from.
+    version = (data.db_key(), data.file_stamp(data.fx().source), digest)
+    return found, (*version, settings.lookback_days, settings.metric, settings.currency)
 
 
 def run(settings: Settings) -> tuple[Inputs, pd.DataFrame, tuple[object, ...]]:
@@ -99,8 +95,7 @@ def money(amount: float, currency: str) -> str:
 
 
 def has_utilisation() -> bool:
-    frame = data.engine().query("SELECT count(*) AS n FROM utilization")
-    return bool(frame["n"].iloc[0])
+    return has_utilization(data.engine())
 
 
 def controls(currency: str) -> Settings:
@@ -134,7 +129,7 @@ def controls(currency: str) -> Settings:
         target=target / 100,
         families=tuple(chosen) or None,
         allow_arch_change=arch,
-        metric=metric,
+        metric=metric or Metric.EFFECTIVE,  # a selectbox may return None; this one always has options
         currency=currency,
     )
 
@@ -153,13 +148,18 @@ def kpis(frame: pd.DataFrame, currency: str) -> None:
         help="The monthly savings less the part on hours covered by commitments (reservations, savings plans, "
         "CUDs): that part frees commitment capacity rather than cash.",
     )
+    # The count in the label and the money alone as the value: "1 · $672.77" was cut to "1 · $672…".
     cols[2].metric(
-        "Downsize", f"{len(down)} · {money_text(report.total_savings(down), currency, compact=True)}", border=True
+        f"Downsize ({len(down)})",
+        money_text(report.total_savings(down), currency, compact=True),
+        border=True,
+        help="Monthly savings of the resources that fit a smaller size.",
     )
     cols[3].metric(
-        "Idle: stop or terminate",
-        f"{len(idle)} · {money_text(report.total_savings(idle), currency, compact=True)}",
+        f"Stop or terminate ({len(idle)})",
+        money_text(report.total_savings(idle), currency, compact=True),
         border=True,
+        help="Monthly savings of the idle resources: stop or terminate them, after asking their owner.",
     )
     cols[4].metric("Measured resources", f"{len(frame)}", border=True)
     if committed >= 0.005:
@@ -217,16 +217,28 @@ def table(frame: pd.DataFrame, currency: str, idle: bool) -> None:
             "note",
             "resource_id",
         ]
+    text = st.column_config.TextColumn
     config = {
-        "monthly_cost": st.column_config.NumberColumn(f"cost / month ({currency})", format="%.2f"),
-        "monthly_savings": st.column_config.NumberColumn(f"savings / month ({currency})", format="%.2f"),
-        "cpu_percentile_pct": st.column_config.NumberColumn("CPU pctl before", format="%.1f%%"),
-        "cpu_after_pct": st.column_config.NumberColumn("CPU pctl after", format="%.1f%%"),
-        "mem_max_pct": st.column_config.NumberColumn("memory peak before", format="%.1f%%"),
-        "mem_after_pct": st.column_config.NumberColumn("memory peak after", format="%.1f%%"),
-        "cpu_max_pct": st.column_config.NumberColumn("CPU max", format="%.2f%%"),
+        "monthly_cost": fmt.money("cost / month", currency),
+        "monthly_savings": fmt.money("savings / month", currency),
+        "cpu_percentile_pct": fmt.percent("CPU pctl before"),
+        "cpu_after_pct": fmt.percent("CPU pctl after"),
+        "mem_max_pct": fmt.percent("memory peak before"),
+        "mem_after_pct": fmt.percent("memory peak after"),
+        "cpu_max_pct": fmt.percent("CPU max"),
+        "resource_name": text("Resource"),
+        "account": text("Account"),
+        "current": text("Size now"),
+        "action": text("Action"),
+        "risk": text("Risk"),
+        "reason": text("Reason"),
+        "resource_id": text("Resource id"),
+        "owner": text("Owner", help="A dash: no allocation rule gives this resource an owner"),
+        "proposed": text("Proposed size", help="A dash: no smaller size fits (keep, or stop when idle)"),
+        "price_source": text("Price from", help="A dash: no price was needed (nothing to change)"),
+        "note": text("Note", help="A dash: nothing to add"),
     }
-    st.dataframe(shown[keep], column_config=config, hide_index=True, width="stretch")
+    fmt.table(shown[keep], config)
 
 
 def resource_chart(frame: pd.DataFrame, found: Inputs, settings: Settings) -> None:

@@ -15,9 +15,11 @@ from analytics.showback.data import PackData, ShowbackError, gather
 from analytics.showback.figures import owner_rows, recon_rows, rounding_row
 from analytics.showback.fingerprint import Recorded, describe_changes, last_pack, record_pack
 from analytics.showback.request import BASES, PackRequest, add_months
+from analytics.showback.sheets import has_budgets, no_budget_note
 from analytics.showback.words import BASIS
 from analytics.showback.workbook import owner_zip, pack
-from ui import data
+from ui import data, queries
+from ui import format as fmt
 
 BUILT = "showback_built"  # session state: {(request, kind): (file name, bytes)}
 
@@ -31,7 +33,7 @@ def months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def request(currency: str) -> PackRequest | None:
-    span = data.data_span()
+    span = queries.data_span()
     if span is None:
         return None
     available = months(span[0], span[1])
@@ -52,10 +54,12 @@ def request(currency: str) -> PackRequest | None:
         format_func=lambda m: m.strftime(label),
         key="showback_last",
     )
-    dimensions = data.dimensions()
+    dimensions = queries.dimensions()
     owner = applied_rules(data.engine()).owner_dimension()
     default = owner if owner in dimensions else ("tag:team" if "tag:team" in dimensions else dimensions[0])
-    by = cols[2].selectbox("Owner dimension", dimensions, index=dimensions.index(default), key="showback_by")
+    by = cols[2].selectbox(
+        "Owner dimension", dimensions, index=dimensions.index(default), format_func=fmt.label, key="showback_by"
+    )
     basis = cols[3].selectbox("Cost basis", list(BASES), format_func=lambda b: BASES[b].label, key="showback_basis")
     return PackRequest(first, last, by, BASES[basis], currency)
 
@@ -106,14 +110,20 @@ def summary(figs: PackData) -> None:
             "Total": [float(r.total) for r in rows],
             "Previous": [None if r.previous is None else float(r.previous) for r in rows],
             "Change %": [None if r.change_ratio is None else 100 * r.change_ratio for r in rows],
-            "Budget": [None if r.budget is None else float(r.budget) for r in rows],
-            "Variance": [None if r.variance is None else float(r.variance) for r in rows],
         }
     )
-    money = st.column_config.NumberColumn(format="%,.2f")
-    config = {c: money for c in ("Direct", "Shared received", "Total", "Previous", "Budget", "Variance")}
-    config["Change %"] = st.column_config.NumberColumn(format="%+.1f%%")
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+    if has_budgets(figs):  # budget columns only where the owner dimension has budgets, as in the pack
+        frame["Budget"] = [None if r.budget is None else float(r.budget) for r in rows]
+        frame["Variance"] = [None if r.variance is None else float(r.variance) for r in rows]
+    cur = figs.request.currency
+    before, budget = "A dash: no spend the month before", "A dash: no budget for this owner this month"
+    config = {c: fmt.money(c, cur) for c in ("Direct", "Shared received", "Total")}
+    config["Previous"] = fmt.money("Previous", cur, help=before)
+    config |= {c: fmt.money(c, cur, help=budget) for c in ("Budget", "Variance")}
+    config["Change %"] = fmt.percent(help=before, signed=True)
+    fmt.table(frame, config)
+    if not has_budgets(figs):
+        st.caption(no_budget_note(req.owner))
 
 
 def closed_month_notice(figs: PackData) -> None:

@@ -12,3 +12,11 @@ def inline_code(text: object) -> str:
     if len(shown) > MAX_SHOWN:
         shown = shown[: MAX_SHOWN - 1] + "…"
     return f"`{shown}`" if shown.strip() else "`(empty)`"
+
+
+_MARKDOWN = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def plain(text: object) -> str:
+    """`text` inside Markdown shown as written: every character Markdown could read is escaped."""
+    return "".join("\\" + c if c in _MARKDOWN else c for c in str(text).replace("\n", " "))

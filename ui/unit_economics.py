@@ -6,23 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from analytics.charts import COST, GROUP, INK, PERIOD, colors_for, money_text, spend_over_time
-from analytics.compare import missing_label
+from analytics.compare import label
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
 from analytics.schema import Filters, Grain, Metric
 from analytics.unit_economics import charts as ue_charts
-from analytics.unit_economics.compute import EXPECTED, OWNER, UNIT_COST, VALUE, UnitCosts, unit_cost
+from analytics.unit_economics import metrics as metrics_mod
+from analytics.unit_economics.compute import OWNER, UNIT_COST, VALUE, UnitCosts, unit_cost
 from analytics.unit_economics.decompose import COST_EFFECT, TOTAL_LABEL, VOLUME_EFFECT, decompose
 from analytics.unit_economics.metrics import MetricInfo, catalog, default_metric
 from analytics.unit_economics.metrics_ingest import MetricsError, load_metrics
+from analytics.unit_economics.periods import complete, latest_full
+from analytics.unit_economics.periods import whole as whole_periods
 from analytics.unit_economics.targets import (
     GAP,
     GAP_PCT,
@@ -35,15 +40,17 @@ from analytics.unit_economics.targets import (
     save_targets,
     targets_for,
 )
-from analytics.unit_economics.tile import UnitTile, last_full_month_unit_cost
-from ui import data
+from analytics.unit_economics.tile import UnitTile, last_full_month_unit_cost, unit_name
+from ui import data, queries
+from ui import format as fmt
+from ui.cache import cached, cached_fx
+from ui.data_loads import load_uploads
 from ui.filters import View
-from ui.uploads import load_uploads
 
 TTL = data.TTL
 GRAINS = (Grain.DAY, Grain.WEEK, Grain.MONTH)
 BASES = (Metric.EFFECTIVE, Metric.BILLED)
-SPLIT_COLUMNS = ("unit_cost_before", "unit_cost_after", "change", COST_EFFECT, VOLUME_EFFECT)
+SPLIT_COLUMNS: tuple[str, ...] = ("unit_cost_before", "unit_cost_after", "change", COST_EFFECT, VOLUME_EFFECT)
 SPLIT_COLUMNS += ("cost_before", "cost_after", "value_before", "value_after")
 
 
@@ -55,45 +62,19 @@ class Choice:
     grain: Grain
 
 
-def metrics_stamp() -> str:
-    """Identifies what is in business_metrics (loading metrics does not change `data.db_key`)."""
-    row = data.engine().query("SELECT count(*) AS n, sum(value) AS s, max(date) AS d FROM business_metrics")
-    return "|".join(str(v) for v in row.iloc[0].tolist())
+@cached(max_entries=16, stamp=metrics_mod.stamp)
+def metrics(engine: DuckDBEngine) -> dict[str, MetricInfo]:
+    """Every stored business metric by name."""
+    return catalog(engine)
 
 
-def _fx_stamp(table: FxTable) -> tuple[str, float]:
-    path = Path(table.source)
-    return table.source, path.stat().st_mtime if path.exists() else 0.0
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _catalog(_engine: DuckDBEngine, db: str, stamp: str) -> dict[str, MetricInfo]:
-    return catalog(_engine)
-
-
-def metrics() -> dict[str, MetricInfo]:
-    return _catalog(data.engine(), data.db_key(), metrics_stamp())
-
-
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def _unit(
-    _engine: DuckDBEngine,
-    _fx: FxTable,
-    db: str,
-    stamp: str,
-    fx_stamp: tuple[str, float],
-    choice: Choice,
-    filters: Filters,
-    currency: str,
-) -> UnitCosts:
-    return unit_cost(_engine, _fx, choice.metric, choice.by, choice.grain, filters, choice.basis, currency)
+@cached_fx(max_entries=64, stamp=metrics_mod.stamp)
+def _unit(engine: DuckDBEngine, fx: FxTable, choice: Choice, filters: Filters, currency: str) -> UnitCosts:
+    return unit_cost(engine, fx, choice.metric, choice.by, choice.grain, filters, choice.basis, currency)
 
 
 def run(view: View, choice: Choice) -> UnitCosts:
-    table = data.fx()
-    return _unit(
-        data.engine(), table, data.db_key(), metrics_stamp(), _fx_stamp(table), choice, view.filters, view.currency
-    )
+    return _unit(choice, view.filters, view.currency)
 
 
 def controls(found: dict[str, MetricInfo]) -> Choice:
@@ -106,14 +87,14 @@ def controls(found: dict[str, MetricInfo]) -> Choice:
     )
     basis = cols[1].selectbox("Cost basis", BASES, format_func=lambda m: m.label, key="unit_basis")
     owned = list(found[metric].owner_dimensions)
-    dims = [d for d in data.dimensions() if d.startswith(("alloc:", "tag:")) and d != "alloc:shared_pool"]
+    dims = [d for d in queries.dimensions() if d.startswith(("alloc:", "tag:")) and d != "alloc:shared_pool"]
     options: list[str | None] = [None, *owned, *(d for d in dims if d not in owned)]
     preferred = owned[0] if owned else data.allocation().rules.owner_dimension()
     by = cols[2].selectbox(
         "Owner dimension",
         options,
         index=options.index(preferred) if preferred in options else 0,
-        format_func=lambda d: "Total only" if d is None else (f"{d} (own values)" if d in owned else d),
+        format_func=lambda d: "Total only" if d is None else fmt.option(d) + (" (own values)" if d in owned else ""),
         key="unit_by",
     )
     grain = cols[3].selectbox("Grain", GRAINS, index=1, format_func=lambda g: g.value.capitalize(), key="unit_grain")
@@ -125,12 +106,8 @@ def labelled(result: UnitCosts) -> pd.DataFrame:
     total = result.total.assign(**{GROUP: TOTAL_LABEL})
     if result.by is None or result.frame.empty:
         return total
-    owners = result.frame.assign(**{GROUP: result.frame[OWNER].map(lambda o: _label(o, result.by))})
+    owners = result.frame.assign(**{GROUP: result.frame[OWNER].map(lambda o: label(o, result.by or ""))})
     return pd.concat([owners, total], ignore_index=True)
-
-
-def _label(owner: object, by: str | None) -> str:
-    return missing_label(by or "") if owner is None or owner != owner else str(owner)
 
 
 def _order(frame: pd.DataFrame) -> list[str]:
@@ -154,7 +131,7 @@ def unit_chart(result: UnitCosts, targets: dict[str, float]) -> alt.Chart:
         grain=result.grain,
         currency=result.currency,
         metric=result.metric.name,
-        group_title=result.by or "",
+        group_title=fmt.label(result.by) if result.by else "",
         order=order,
         colors=_colors(order),
         targets=wanted[wanted[GROUP].isin(order)],
@@ -169,10 +146,11 @@ def cost_chart(result: UnitCosts) -> alt.Chart:
         owners[[PERIOD, GROUP, COST]],
         grain=result.grain,
         currency=result.currency,
-        group_title=result.by or "Total",
-        metric_title=result.basis.value,
+        group_title=fmt.label(result.by) if result.by else "Total",
+        metric_title=fmt.label(result.basis.value),
         order=order,
         colors=_colors(order),
+        span=(result.start, result.end) if result.start and result.end else None,
     )
 
 
@@ -181,40 +159,12 @@ def metric_chart(result: UnitCosts) -> alt.Chart:
         frame = labelled(result)
         frame = frame[frame[GROUP] != TOTAL_LABEL]
         return ue_charts.metric_over_time(
-            frame[[PERIOD, VALUE, GROUP]], grain=result.grain, metric=result.metric.name, group_title=result.by
+            frame[[PERIOD, VALUE, GROUP]],
+            grain=result.grain,
+            metric=result.metric.name,
+            group_title=fmt.label(result.by) if result.by else None,
         )
     return ue_charts.metric_over_time(result.total[[PERIOD, VALUE]], grain=result.grain, metric=result.metric.name)
-
-
-def complete(result: UnitCosts) -> list[dt.date]:
-    """Periods of the view whose total has a unit cost, oldest first."""
-    total = result.total
-    return [p for p, u in zip(total[PERIOD], total[UNIT_COST], strict=True) if not math.isnan(u)]
-
-
-def full_length(period: dt.date, grain: Grain) -> int:
-    if grain is Grain.DAY:
-        return 1
-    if grain is Grain.WEEK:
-        return 7
-    following = dt.date(period.year + period.month // 12, period.month % 12 + 1, 1)
-    return (following - period).days
-
-
-def _is_whole(result: UnitCosts, period: dt.date) -> bool:
-    expected = result.total.loc[result.total[PERIOD] == period, EXPECTED]
-    return bool(len(expected)) and int(expected.iloc[0]) == full_length(period, result.grain)
-
-
-def latest_full(result: UnitCosts) -> dt.date | None:
-    """The last period that is whole (not month to date, not cut by the view) and has a unit cost."""
-    total = result.total
-    whole = [
-        p
-        for p, u, n in zip(total[PERIOD], total[UNIT_COST], total[EXPECTED], strict=True)
-        if not math.isnan(u) and n == full_length(p, result.grain)
-    ]
-    return whole[-1] if whole else None
 
 
 def unit_text(amount: float | None, currency: str) -> str:
@@ -227,25 +177,29 @@ def kpis(result: UnitCosts) -> None:
     if latest is None:
         st.info("No whole period in this view has a unit cost: widen the dates or pick a finer grain.")
         return
-    total = result.total.set_index(PERIOD)
-    row = total.loc[latest]
+    rows = _rows(result)
+    row = rows[latest]
     earlier = [p for p in complete(result) if p < latest]
     delta = None
     if earlier:
-        before = float(total.loc[earlier[-1], UNIT_COST])
+        before = float(rows[earlier[-1]][UNIT_COST])
         delta = f"{(row[UNIT_COST] - before) / before:+.1%} vs {_period_text(earlier[-1], result.grain)}"
-    name = result.metric.name
+    name = unit_name(result.metric.name)  # "per order", not "per orders"
+    # Short labels: a tile cuts a long one ("Unit cost per order, wk 23 Nov 2…"); the period is said below.
     cols[0].metric(
-        f"Unit cost per {name}, {_period_text(latest, result.grain)}",
-        unit_text(row[UNIT_COST], result.currency),
-        delta,
-        delta_color="inverse",
-        border=True,
+        f"Unit cost per {name}", unit_text(row[UNIT_COST], result.currency), delta, delta_color="inverse", border=True
     )
-    cols[1].metric(f"{result.basis.value}", money_text(row[COST], result.currency, compact=True), border=True)
-    cols[2].metric(f"{name} (sum)", f"{row[VALUE]:,.0f}", border=True)
+    cost = money_text(row[COST], result.currency, compact=True)
+    cols[1].metric(fmt.label(result.basis.value), cost, border=True)
+    cols[2].metric(f"{result.metric.name.replace('_', ' ').capitalize()}, total", f"{row[VALUE]:,.0f}", border=True)
     gaps_count = int(result.total[UNIT_COST].isna().sum())
     cols[3].metric("Periods without a unit cost", f"{gaps_count} of {len(result.total)}", border=True)
+    st.caption(f"Tiles: {_period_text(latest, result.grain)}, the last whole {result.grain.value} in the view.")
+
+
+def _rows(result: UnitCosts) -> dict[dt.date, dict[Hashable, Any]]:
+    """The total's row per period."""
+    return {row[PERIOD]: row for row in result.total.to_dict("records")}
 
 
 def _period_text(period: dt.date, grain: Grain) -> str:
@@ -256,7 +210,7 @@ def _period_text(period: dt.date, grain: Grain) -> str:
 
 def change_section(result: UnitCosts) -> None:
     """Pick two periods; the change of each owner's and the total's unit cost, split in two."""
-    whole = [p for p in complete(result) if _is_whole(result, p)]
+    whole = whole_periods(result)
     choices = whole if len(whole) >= 2 else complete(result)  # a cut period would skew the split
     if len(choices) < 2:
         st.info("Fewer than two periods with a unit cost in this view: nothing to compare.")
@@ -288,25 +242,27 @@ def change_section(result: UnitCosts) -> None:
         width="stretch",
         theme=None,
     )
-    shown = split.assign(**{OWNER: [_label(o, result.by) if o != TOTAL_LABEL else o for o in split[OWNER]]})
+    shown = split.assign(**{OWNER: [label(o, result.by or "") if o != TOTAL_LABEL else o for o in split[OWNER]]})
     money = {
-        "unit_cost_before": st.column_config.NumberColumn(f"Unit cost {labels[0]}", format="%.4f"),
-        "unit_cost_after": st.column_config.NumberColumn(f"Unit cost {labels[1]}", format="%.4f"),
+        "unit_cost_before": fmt.unit_cost(f"Unit cost {labels[0]}", result.currency),
+        "unit_cost_after": fmt.unit_cost(f"Unit cost {labels[1]}", result.currency),
     }
-    right.dataframe(
+    fmt.table(
         shown[[OWNER, *SPLIT_COLUMNS]],
-        hide_index=True,
-        column_config={
-            OWNER: result.by or "Scope",
+        {
+            OWNER: fmt.label(result.by) if result.by else "Scope",
             **money,
-            "change": st.column_config.NumberColumn("Change", format="%+.4f"),
-            COST_EFFECT: st.column_config.NumberColumn("Cost grew", format="%+.4f"),
-            VOLUME_EFFECT: st.column_config.NumberColumn("Volume grew", format="%+.4f"),
-            "cost_before": st.column_config.NumberColumn(f"Cost {labels[0]}", format="%.2f"),
-            "cost_after": st.column_config.NumberColumn(f"Cost {labels[1]}", format="%.2f"),
-            "value_before": st.column_config.NumberColumn(f"{result.metric.name} {labels[0]}", format="%,.0f"),
-            "value_after": st.column_config.NumberColumn(f"{result.metric.name} {labels[1]}", format="%,.0f"),
+            "change": fmt.unit_cost("Change", result.currency, signed=True),
+            COST_EFFECT: fmt.unit_cost("Cost grew", result.currency, signed=True),
+            VOLUME_EFFECT: fmt.unit_cost("Volume grew", result.currency, signed=True),
+            "cost_before": fmt.money(f"Cost {labels[0]}", result.currency),
+            "cost_after": fmt.money(f"Cost {labels[1]}", result.currency),
+            "value_before": fmt.count(f"{result.metric.name} {labels[0]}"),
+            "value_after": fmt.count(f"{result.metric.name} {labels[1]}"),
         },
+        hide_index=True,
+        width="content",
+        target=right,
     )
     right.caption(
         "Midpoint split: cost grew = ΔC × average(1/V), volume grew = Δ(1/V) × average(C); the two add up to the "
@@ -317,7 +273,7 @@ def change_section(result: UnitCosts) -> None:
 def targets() -> pd.DataFrame | str:
     """All targets of the file, or why the file cannot be read."""
     try:
-        return load_targets(default_targets_path())
+        return load_targets(default_targets_path(), data.fx().currencies(), queries.dimensions())
     except TargetsError as exc:
         return str(exc)
 
@@ -327,28 +283,33 @@ def target_section(result: UnitCosts, wanted: dict[str, float]) -> None:
     latest = latest_full(result)
     if latest is None:
         return
-    rows = [(TOTAL, float(result.total.set_index(PERIOD).loc[latest, UNIT_COST]))]
+    rows = [(TOTAL, float(_rows(result)[latest][UNIT_COST]))]
     if result.by is not None:
         now = result.frame[result.frame[PERIOD] == latest]
         rows += [(str(o), float(u)) for o, u in zip(now[OWNER], now[UNIT_COST], strict=True) if o is not None]
     table = gaps(pd.DataFrame(rows, columns=[OWNER, UNIT_COST]), wanted)
     table.insert(0, "shown", [TOTAL_LABEL if o == TOTAL else o for o in table[OWNER]])
     st.caption(
-        f"{_period_text(latest, result.grain)}, the last whole period. Targets are per {result.metric.name}, in "
+        f"{_period_text(latest, result.grain)}, the last whole period. "
+        f"Targets are per {unit_name(result.metric.name)}, in "
         f"{result.currency}, whatever the cost basis; kept in `{_shown_path(default_targets_path())}`. "
         "Type a target and save; clear a cell to remove it."
     )
+    gap_help = "A dash: no target set for this owner"
     edited = st.data_editor(
-        table,
+        fmt.as_percent(table, [GAP_PCT]),
         hide_index=True,
+        placeholder=fmt.DASH,
         disabled=["shown", UNIT_COST, GAP, GAP_PCT],
         column_order=["shown", UNIT_COST, TARGET, GAP, GAP_PCT],
         column_config={
-            "shown": result.by or "Scope",
-            UNIT_COST: st.column_config.NumberColumn("Unit cost", format="%.4f"),
-            TARGET: st.column_config.NumberColumn("Target", min_value=0.0, format="%.4f"),
-            GAP: st.column_config.NumberColumn("Gap (over +)", format="%+.4f"),
-            GAP_PCT: st.column_config.NumberColumn("Gap %", format="percent"),
+            "shown": fmt.label(result.by) if result.by else "Scope",
+            UNIT_COST: fmt.unit_cost("Unit cost", result.currency),
+            TARGET: st.column_config.NumberColumn(
+                f"Target ({result.currency})", min_value=0.0, format=fmt.UNIT_COST_FORMAT, help=gap_help
+            ),
+            GAP: fmt.unit_cost("Gap (over +)", result.currency, help=gap_help, signed=True),
+            GAP_PCT: fmt.percent("Gap %", help=gap_help, signed=True),
         },
         key=f"unit_targets_{result.metric.name}_{result.by}_{result.currency}",
     )
@@ -378,15 +339,14 @@ def wanted_targets(result: UnitCosts) -> dict[str, float]:
 def figures(result: UnitCosts) -> None:
     frame = labelled(result)
     shown = frame[[PERIOD, GROUP, COST, VALUE, UNIT_COST]]
-    st.dataframe(
+    fmt.table(
         shown.sort_values([PERIOD, GROUP], ignore_index=True),
-        hide_index=True,
-        column_config={
+        {
             PERIOD: st.column_config.DateColumn("Period from"),
-            GROUP: result.by or "Scope",
-            COST: st.column_config.NumberColumn(f"{result.basis.value} ({result.currency})", format="%.2f"),
-            VALUE: st.column_config.NumberColumn(result.metric.name, format="%,.0f"),
-            UNIT_COST: st.column_config.NumberColumn("Unit cost (empty: gap)", format="%.4f"),
+            GROUP: fmt.label(result.by) if result.by else "Scope",
+            COST: fmt.money(fmt.label(result.basis.value), result.currency),
+            VALUE: fmt.count(result.metric.name),
+            UNIT_COST: fmt.unit_cost("Unit cost", result.currency, help="A dash: no metric value that period (a gap)"),
         },
     )
 
@@ -406,28 +366,21 @@ def loader() -> None:
             load_uploads(files, load_metrics, MetricsError)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _tile(
-    _engine: DuckDBEngine, _fx: FxTable, db: str, stamp: str, fx_stamp: tuple[str, float], currency: str
-) -> UnitTile | None:
-    return last_full_month_unit_cost(_engine, _fx, None, Metric.EFFECTIVE, currency)
+@cached_fx(max_entries=16, stamp=metrics_mod.stamp)
+def _tile(engine: DuckDBEngine, fx: FxTable, currency: str) -> UnitTile | None:
+    return last_full_month_unit_cost(engine, fx, None, Metric.EFFECTIVE, currency)
 
 
 def overview_tile(view: View) -> None:
     """For the Overview: last full month's EffectiveCost per unit of the default metric (orders),
     with its change from the month before; says so plainly when no metric is loaded."""
-    table = data.fx()
-    tile = _tile(data.engine(), table, data.db_key(), metrics_stamp(), _fx_stamp(table), view.currency)
+    tile = _tile(view.currency)
     if tile is None:
         st.metric("Cost per unit", "no metrics", help="Load business metrics on the Unit economics page.", border=True)
         return
     change = None if tile.change is None else f"{tile.change:+.1%} vs {tile.month.replace(day=1) - dt.timedelta(1):%b}"
-    # "Cost per order" from a metric named "orders" (or "active_users"): the unit is one of them.
-    *head, noun = tile.metric.replace("_", " ").split(" ")
-    if len(noun) > 3 and noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
-        noun = noun[:-1]
     st.metric(
-        f"Cost per {' '.join([*head, noun])}, {tile.month:%b %Y}",
+        f"Cost per {unit_name(tile.metric)}, {tile.month:%b %Y}",
         unit_text(tile.unit_cost, tile.currency),
         change,
         delta_color="inverse",

@@ -26,13 +26,12 @@ import pandas as pd
 
 from analytics.allocation.rules import ALLOC_PREFIX, Condition, Rules, SharedPool, alloc_name, is_alloc
 from analytics.fx import DEFAULT_FX_PATH, FxTable, load_fx
-from analytics.schema import MONEY, is_tag, tag_key
+from analytics.schema import END_SANE_DAY, FIRST_SANE_DAY, MONEY, SHARED_POOL, is_tag, tag_key
 from analytics.store import get_meta, set_meta, transaction
 
 ALLOC_VERSION = "1"  # bump when the tables' layout changes, so stored allocations are rebuilt
 STATE_KEY = "alloc_state"
 RULES_KEY = "alloc_rules"
-SHARED_POOL = "alloc:shared_pool"  # the pool a row belongs to; not set on direct spend
 COSTS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 TABLES = ("alloc_tags", "alloc_keys", "alloc_weights", "alloc_pool_months", "alloc_shares", "alloc_costs")
 
@@ -108,7 +107,10 @@ def build(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
 
 
 def _usd_factors(con: duckdb.DuckDBPyConnection, fx: FxTable) -> pd.DataFrame:
-    span = con.execute("SELECT min(ChargeDay), max(ChargeDay) FROM daily_costs").fetchall()[0]
+    span = con.execute(
+        "SELECT min(ChargeDay), max(ChargeDay) FROM daily_costs WHERE ChargeDay >= ? AND ChargeDay < ?",
+        [FIRST_SANE_DAY, END_SANE_DAY],
+    ).fetchall()[0]
     if span[0] is None:
         return pd.DataFrame(
             {

@@ -13,19 +13,9 @@ from analytics.allocation.apply import RULES_KEY
 from analytics.allocation.rules import EMPTY, Rules, RulesError, alloc_name, is_alloc, parse_rules
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
+from analytics.maturity import PRE_CRAWL, Kpi, mark
 from analytics.queries import COST, PERIOD, SHARED, check_dimension, data_span, spend
 from analytics.schema import COLUMN_DIMENSIONS, Filters, Grain, Metric, is_tag, tag_key
-
-# peers.md §3: the FinOps Foundation's allocation maturity marks.
-MARKS = (("run", 90.0, False), ("walk", 80.0, True), ("crawl", 50.0, True))
-
-
-def maturity(percent: float) -> str:
-    """crawl ≥ 50%, walk ≥ 80%, run > 90%; below 50% is "pre-crawl"."""
-    for name, mark, inclusive in MARKS:
-        if percent > mark or (inclusive and percent >= mark):
-            return name
-    return "pre-crawl"
 
 
 def applied_rules(engine: Engine) -> Rules:
@@ -52,7 +42,8 @@ class Allocated:
 
     @property
     def mark(self) -> str:
-        return maturity(self.percent)
+        """The FinOps Foundation's mark for the share allocated (see analytics.maturity)."""
+        return mark(Kpi.ALLOCATED, self.allocated / self.total) if self.total else PRE_CRAWL
 
 
 def unowned_values(rules: Rules, owner: str) -> list[str | None]:

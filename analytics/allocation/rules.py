@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -14,13 +15,12 @@ from pathlib import Path
 
 import yaml
 
-from analytics.schema import ROLLUP_DIMENSIONS, TAG_PREFIX, is_tag, tag_key
+from analytics.schema import ALLOC_PREFIX, ROLLUP_DIMENSIONS, TAG_PREFIX, alloc_name, is_alloc, is_tag, tag_key
 from analytics.store import DATA_DIR
 
-ALLOC_PREFIX = "alloc:"
 SPLITS = ("proportional", "even", "fixed")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TOP_LEVEL = ("owner", "tags", "dimensions", "shared_costs")
+_TOP_LEVEL = ("owner", "tags", "dimensions", "shared_costs", "labels")
 
 
 class RulesError(ValueError):
@@ -30,14 +30,6 @@ class RulesError(ValueError):
 def default_rules_path() -> Path:
     """`FINOPS_RULES` if set, else data/allocation.yaml."""
     return Path(os.environ.get("FINOPS_RULES") or DATA_DIR / "allocation.yaml")
-
-
-def is_alloc(dimension: str) -> bool:
-    return dimension.startswith(ALLOC_PREFIX)
-
-
-def alloc_name(dimension: str) -> str:
-    return dimension[len(ALLOC_PREFIX) :]
 
 
 # A condition: dimension -> accepted values (None: not set; a value with `*` is a wildcard pattern).
@@ -84,6 +76,9 @@ class Rules:
     pools: tuple[SharedPool, ...] = ()
     owner: str | None = None
     text: str = field(default="", compare=False)
+    # Words shown for dimension names (`alloc:business_unit: Business unit`); display only, so not
+    # part of the fingerprint: renaming a label re-applies nothing.
+    labels: tuple[tuple[str, str], ...] = ()
 
     def fingerprint(self) -> str:
         """Identifies what the rules do (not their comments or layout)."""
@@ -226,7 +221,19 @@ class _Parser:
         if "owner" in sections:
             node = sections["owner"][1]
             owner = self.dimension_name(node, self.text(node, "owner"), rules, dims)
-        return Rules(keys, values, tuple(dims), tuple(pools), owner, text)
+        labels = self.labels(sections["labels"][1]) if "labels" in sections else ()
+        return Rules(keys, values, tuple(dims), tuple(pools), owner, text, labels)
+
+    def labels(self, node: yaml.Node) -> tuple[tuple[str, str], ...]:
+        """`labels:` dimension name -> the words shown for it; each label a non-empty text."""
+        out = []
+        for key, value in self.mapping(node, "labels"):
+            name = self.text(key, "a key of labels")
+            text = isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:str"
+            if not text or not value.value.strip():
+                raise self.fail(value, f"the label of {name!r} must be a non-empty text (quote it)")
+            out.append((name, str(value.value).strip()))
+        return tuple(out)
 
     def tags(self, node: yaml.Node) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple]:
         parts = {self.text(k, "a key of tags"): (k, v) for k, v in self.mapping(node, "tags")}
@@ -342,14 +349,21 @@ class _Parser:
                     percent = float(self.text(weight, "a weight"))
                 except ValueError:
                     raise self.fail(weight, f"weight of {owner.value!r} must be a number") from None
-                if not percent > 0:
-                    raise self.fail(weight, f"weight of {owner.value!r} must be more than 0")
+                if not math.isfinite(percent) or not 0 < percent <= 100:
+                    raise self.fail(weight, f"weight of {owner.value!r} must be a percent above 0, at most 100")
                 who = self.text(owner, "an owner")
                 # An owner named by an alias gets the canonical value the tags will carry.
-                weights.append((rules.canonical_value(tag_key(to), who) if is_tag(to) else who, percent))
+                canonical = rules.canonical_value(tag_key(to), who) if is_tag(to) else who
+                twin = next((w for w, _ in weights if w.lower() == canonical.lower()), None)
+                if twin is not None:
+                    raise self.fail(
+                        owner, f"pool {name!r}: weights name {twin!r} and {who!r}, the same owner but for case or alias"
+                    )
+                weights.append((canonical, percent))
             total = sum(w for _, w in weights)
             if abs(total - 100) > 1e-9:
-                raise self.fail(parts["weights"], f"pool {name!r}: the weights add up to {total:g}, not 100")
+                # Enough digits that the message never reads "add up to 100, not 100".
+                raise self.fail(parts["weights"], f"pool {name!r}: the weights add up to {total:.12g}, not 100")
         elif "weights" in parts:
             raise self.fail(parts["weights"], f"pool {name!r}: weights apply only to split: fixed")
         return SharedPool(name, when, to, split, tuple(weights), node.start_mark.line + 1)

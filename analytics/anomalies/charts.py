@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.anomalies.detect import expected_values
-from analytics.charts import MUTED, PALETTE, _styled, money_expr
+from analytics.charts import MUTED, PALETTE, money_expr, styled
 
 WEEKS_BEFORE = 8
 
@@ -32,7 +32,8 @@ def event_chart(frame: pd.DataFrame, start: dt.date, end: dt.date, currency: str
         alt.Chart(long)
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
-            x=alt.X("day:T", title=None),
+            # One date format on the axis: Vega's default mixes "Wed 07", "Oct 11" and "December".
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b")),
             y=alt.Y(
                 "cost:Q", title=f"Spend per day ({currency})", axis=alt.Axis(labelExpr=money_expr("value", currency))
             ),
@@ -53,4 +54,4 @@ def event_chart(frame: pd.DataFrame, start: dt.date, end: dt.date, currency: str
     )
     span = pd.DataFrame({"start": [pd.Timestamp(start)], "end": [pd.Timestamp(end) + pd.Timedelta(hours=23)]})
     shade = alt.Chart(span).mark_rect(color="#D55E00", opacity=0.12).encode(x="start:T", x2="end:T")
-    return _styled(cast(alt.Chart, alt.layer(shade, lines).properties(height=240)))
+    return styled(cast(alt.Chart, alt.layer(shade, lines).properties(height=240)))

@@ -14,9 +14,6 @@ from analytics.engine import Engine
 from analytics.fx import FxTable
 
 OPEN_DAYS = 7  # an anomaly stays open for a week after it was last seen (Vantage: "Active" 7 days)
-# Days a judged day looks back: four weeks of seasonal lags, then 56 days of residuals (and the
-# level factor's two weeks inside those). Only this much history is read before `start`.
-LOOKBACK_DAYS = 28 + 56 + 14
 
 
 @dataclass
@@ -101,12 +98,15 @@ def find_events(
     currency: str = "USD",
     settings: Settings = DEFAULTS,
 ) -> list[Event]:
-    """Events of every monitored dimension that overlap [start, end], largest impact first. The
-    LOOKBACK_DAYS before `start` are read too, so the first days of the range have their baseline."""
+    """Events of every monitored dimension that overlap [start, end], largest impact first.
+
+    Detection always runs on the whole history, and the range only chooses which events are listed:
+    an event's days, expected and impact must not depend on the page's date window (a baseline read
+    from a window-relative start sees other 1sts of the month and other first days of a series, so
+    the same BigQuery spike measured $2,173.20 month to date and $2,115.90 over 30 days)."""
     found: list[Event] = []
-    since = start - dt.timedelta(days=LOOKBACK_DAYS) if start is not None else None
     for dimension in monitored(engine):
-        matrix = daily_matrix(engine, fx, dimension, currency, since)
+        matrix = daily_matrix(engine, fx, dimension, currency)
         if matrix.empty:
             continue
         last_day = pd.Timestamp(matrix.index[-1]).date()

@@ -1,7 +1,13 @@
 """Root cause of an anomaly (algorithms.md §5.3, delta decomposition): each dimension value's
 actual minus expected over the event, drilled down service → account → region → SKU → resource,
 plus the tag values behind it. Expected per value is share-based: its share of its parent's spend over
-the 28 days before the event, times its parent's expected total (the event's, at the first level)."""
+the 28 days before the event, times its parent's expected total (the event's, at the first level).
+
+A value absent from the baseline (a brand-new resource, account or SKU) is expected at 0, so its whole
+spend is change. A level whose change is spread (none of its values carries half) is skipped rather
+than ending the drill, since the next level down may still concentrate it; and when one resource
+carries most of the change, a level that would split that resource (its SKUs) is passed over, so
+the drill reaches the resource with all of its change."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from analytics.queries import COST, PERIOD, spend, tag_keys
 from analytics.schema import Filters, Grain, Metric
 
 PATH: tuple[str, ...] = ("ServiceName", "SubAccountName", "RegionId", "SkuId", "ResourceId")
+RESOURCE = PATH[-1]
 TOP_TAGS = 3  # tag keys examined, the most used by spend first
 BASELINE_DAYS = 28
 EXPLAINS = 0.5  # drill into a child only while it explains at least half of its parent's change
@@ -75,6 +82,35 @@ def _deltas(frame: pd.DataFrame, keys: list[str], expected: float) -> pd.DataFra
     return table.sort_values("delta", ascending=False)
 
 
+def _dominant_resource(frame: pd.DataFrame, parent_delta: float, parent_expected: float) -> pd.DataFrame | None:
+    """The rows of the one resource that carries at least half of the parent's change, if there is one."""
+    table = _deltas(frame, [RESOURCE], parent_expected)
+    if table.empty or str(table.index[0]) == NOT_SET or table.iloc[0]["delta"] < EXPLAINS * parent_delta:
+        return None
+    rows = frame[frame[RESOURCE].fillna(NOT_SET).astype(str) == str(table.index[0])]
+    return rows[rows["window"]]
+
+
+def _next_step(
+    frame: pd.DataFrame, remaining: list[str], parent_delta: float, parent_expected: float
+) -> tuple[str, str, pd.Series] | None:
+    """The first dimension down the path whose top value carries enough of the parent's change, that
+    value and its row; None when no level below concentrates it. When one resource carries most of
+    the change, a level that would split it (its spend under several SKUs) is passed over, so the
+    resource is reached whole."""
+    dominant = _dominant_resource(frame, parent_delta, parent_expected)
+    for dimension in remaining:
+        if dominant is not None and dimension != RESOURCE and dominant[dimension].nunique(dropna=False) > 1:
+            continue
+        table = _deltas(frame, [dimension], parent_expected)
+        if table.empty:
+            continue
+        row = table.iloc[0]
+        if row["delta"] >= (LEAF_EXPLAINS if dimension == RESOURCE else EXPLAINS) * parent_delta:
+            return dimension, str(table.index[0]), row
+    return None
+
+
 def explain(engine: Engine, fx: FxTable, event: Event) -> list[Cause]:
     """The drill-down path and the tag values that carry the change, largest contribution first.
     One query on the line items (by every dimension at once); the rest is arithmetic on its result."""
@@ -86,16 +122,16 @@ def explain(engine: Engine, fx: FxTable, event: Event) -> list[Cause]:
     causes: list[Cause] = []
     frame = whole
     parent_delta, parent_expected = change, event.expected
-    for dimension in PATH:
-        if frame.empty:
+    remaining = list(PATH)
+    while remaining and not frame.empty:
+        step = _next_step(frame, remaining, parent_delta, parent_expected)
+        if step is None:
             break
-        table = _deltas(frame, [dimension], parent_expected)
-        value, row = str(table.index[0]), table.iloc[0]
-        if row["delta"] < (LEAF_EXPLAINS if dimension == PATH[-1] else EXPLAINS) * parent_delta:
-            break
+        dimension, value, row = step
         causes.append(Cause(dimension, value, float(row["actual"]), float(row["expected"]), row["delta"] / change))
         frame = frame[frame[dimension].fillna(NOT_SET).astype(str) == value]
         parent_delta, parent_expected = float(row["delta"]), float(row["expected"])
+        remaining = remaining[remaining.index(dimension) + 1 :]
     for tag in tags:
         table = _deltas(whole, [tag], event.expected)
         if table.empty:

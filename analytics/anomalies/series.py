@@ -49,7 +49,7 @@ def daily_matrix(
     if span is None:
         return pd.DataFrame()
     first = max(span[0], since) if since is not None else span[0]
-    scope = Filters(start=first)
+    scope = Filters(start=first, end=span[1])
     result = spend(engine, fx, scope, (dimension, "ChargeCategory"), Metric.EFFECTIVE, Grain.DAY, currency)
     frame = result.frame[~result.frame["ChargeCategory"].isin(EXCLUDED_CATEGORIES)]
     frame = frame.assign(value=frame[dimension].fillna(NOT_SET).astype(str))

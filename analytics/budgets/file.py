@@ -21,12 +21,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.store import DATA_DIR, get_meta, set_meta, transaction
+from analytics.store import DATA_DIR, first_line, get_meta, set_meta, transaction
 
 COLUMNS = ["owner_dimension", "owner", "month", "amount", "currency"]
 META_KEY = "budgets_csv"
+COMPANY_DIMENSION = "company"  # owner_dimension of a company-wide total budget (any owner name, e.g. total)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}(-01)?$")
+# A monthly budget above a trillion is a typo or a unit mix-up (1e400 was seen); the stored column
+# (DECIMAL(38,12)) would refuse far larger ones with a database error naming no file or line.
+MAX_AMOUNT = Decimal("1e12")
+_MONTHS = (dt.date(2000, 1, 1), dt.date(2099, 12, 1))  # the dates ingest accepts
 
 
 class BudgetError(ValueError):
@@ -63,7 +68,7 @@ def _row(source: str, line: int, r: dict[str, str], dimensions: list[str] | None
     where = f"{source}, line {line}"
     if not r["owner_dimension"]:
         raise BudgetError(f"{where}, owner_dimension: empty (e.g. tag:team)")
-    if dimensions is not None and r["owner_dimension"] not in dimensions:
+    if dimensions is not None and r["owner_dimension"] not in (*dimensions, COMPANY_DIMENSION):
         raise BudgetError(f"{where}, owner_dimension: {r['owner_dimension']!r} is not a dimension of the data")
     if not r["owner"]:
         raise BudgetError(f"{where}, owner: empty")
@@ -73,12 +78,18 @@ def _row(source: str, line: int, r: dict[str, str], dimensions: list[str] | None
         month = dt.date.fromisoformat(r["month"][:7] + "-01")
     except ValueError as exc:
         raise BudgetError(f"{where}, month: {r['month']!r} is not a month (YYYY-MM)") from exc
+    if not _MONTHS[0] <= month <= _MONTHS[1]:
+        raise BudgetError(f"{where}, month: {r['month']!r} is outside 2000-01 to 2099-12")
     try:
-        amount = Decimal(r["amount"])
+        amount = Decimal(r["amount"].replace("_", "#"))  # Decimal would read 1_000 as 1000
     except InvalidOperation as exc:
         raise BudgetError(f"{where}, amount: {r['amount']!r} is not a number") from exc
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise BudgetError(f"{where}, amount: {r['amount']!r} is not a finite number")
+    if amount < 0:
         raise BudgetError(f"{where}, amount: {r['amount']!r} must be zero or more")
+    if amount > MAX_AMOUNT:
+        raise BudgetError(f"{where}, amount: {r['amount']!r} is more than {MAX_AMOUNT:,.0f}, not a monthly budget")
     if not _CURRENCY.match(r["currency"]):
         raise BudgetError(f"{where}, currency: {r['currency']!r} is not a 3-letter code such as USD")
     return [r["owner_dimension"], r["owner"], month, float(amount), r["currency"]]
@@ -123,15 +134,23 @@ def sync(con: duckdb.DuckDBPyConnection, path: Path, dimensions: list[str] | Non
     frame = parse(text, str(path), dimensions)
     if frame.empty or get_meta(con, META_KEY) == _fingerprint(text):
         return False
-    replace_table(con, frame, _fingerprint(text))
+    _store(con, frame, _fingerprint(text), path)
     return True
+
+
+def _store(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, fingerprint: str, path: Path) -> None:
+    """replace_table, with a database refusal reported as the file's (the table is left as it was)."""
+    try:
+        replace_table(con, frame, fingerprint)
+    except duckdb.Error as exc:
+        raise BudgetError(f"{path}: cannot be stored: {first_line(exc)}") from exc
 
 
 def save(con: duckdb.DuckDBPyConnection, path: Path, frame: pd.DataFrame, dimensions: list[str] | None) -> None:
     """Check `frame` as if it were the file, then write the file and the table."""
     text = to_csv(frame)
     checked = parse(text, str(path), dimensions)
-    replace_table(con, checked, _fingerprint(text))
+    _store(con, checked, _fingerprint(text), path)
     temporary = path.with_suffix(".csv.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)  # atomic: a reader never sees half a file

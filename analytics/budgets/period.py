@@ -40,13 +40,20 @@ def period_budget(
     dimensions = list(rows.groupby("owner_dimension")["amount"].sum().sort_values(ascending=False).index)
     dimension = str(owner_dimension if owner_dimension in dimensions else dimensions[0])
     chosen = rows[rows["owner_dimension"] == dimension]
-    if set(pd.to_datetime(chosen["month"]).dt.date) != set(months):
+    total = converted_total(chosen, fx, currency, months)
+    return None if total is None else PeriodBudget(dimension, int(chosen["owner"].nunique()), total)
+
+
+def converted_total(rows: pd.DataFrame, fx: FxTable, currency: str, months: list[dt.date]) -> float | None:
+    """The budget rows' amounts summed in `currency`, each at its month's rate: None unless every one
+    of `months` has a row, or when a budget's currency has no rate."""
+    if set(pd.to_datetime(rows["month"]).dt.date) != set(months):
         return None
     total = 0.0
-    for month, group in chosen.groupby(pd.to_datetime(chosen["month"]).dt.date):
+    for month, group in rows.groupby(pd.to_datetime(rows["month"]).dt.date):
         factors = budget_factors(fx, currency, month)
         for amount, code in zip(group["amount"], group["currency"], strict=True):
             if math.isnan(factors.get(str(code), math.nan)):
                 return None  # no rate (missing or NaN) for this budget's currency
             total += float(amount) * factors[str(code)]
-    return PeriodBudget(dimension, int(chosen["owner"].nunique()), total)
+    return total

@@ -7,7 +7,7 @@ from typing import cast
 import altair as alt
 import pandas as pd
 
-from analytics.charts import _styled, money_expr
+from analytics.charts import money_expr, styled
 from analytics.commitments.optimise import MARKER_LABELS
 
 MARKER_COLORS = {
@@ -66,8 +66,8 @@ def savings_curve(
         .transform_calculate(saving=money_expr("net_savings_monthly", currency))
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#9E9E9E", strokeDash=[4, 3]).encode(y="y:Q")
-    # a layer takes the same configuration as a chart; _styled is typed for the common case
-    return _styled(cast(alt.Chart, alt.layer(zero, line, marks).properties(height=320)))
+    # a layer takes the same configuration as a chart; styled is typed for the common case
+    return styled(cast(alt.Chart, alt.layer(zero, line, marks).properties(height=320)))
 
 
 def coverage_over_time(frame: pd.DataFrame) -> alt.Chart:
@@ -96,7 +96,7 @@ def coverage_over_time(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=240)
     )
-    return _styled(chart)
+    return styled(chart)
 
 
 def stress_bars(frame: pd.DataFrame, currency: str) -> alt.Chart:
@@ -114,7 +114,7 @@ def stress_bars(frame: pd.DataFrame, currency: str) -> alt.Chart:
         .transform_calculate(saving=money_expr("net_savings_monthly", currency))
         .properties(height=220)
     )
-    return _styled(chart)
+    return styled(chart)
 
 
 def coverage_cliff(now: float, after: float, horizon_months: int) -> alt.Chart:
@@ -131,4 +131,4 @@ def coverage_cliff(now: float, after: float, horizon_months: int) -> alt.Chart:
         )
         .properties(height=110)
     )
-    return _styled(chart)
+    return styled(chart)

@@ -12,6 +12,7 @@ import numpy as np
 
 from analytics.cli_common import Handler, UsageError, db_path
 from analytics.commitments.demand import LOOKBACKS, load_demand
+from analytics.commitments.eligible import Explanation, explain
 from analytics.commitments.instruments import DEFAULT_RATES_PATH, INSTRUMENTS, PAYMENTS, RatesError, load_rates
 from analytics.commitments.inventory import DEFAULT_CORRECTIONS_PATH, CorrectionsError, inventory, load_corrections
 from analytics.commitments.optimise import summarise
@@ -53,8 +54,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         engine = DuckDBEngine(con)
         demand = load_demand(engine, args.lookback, fx, args.currency)
-        if demand is None:
-            raise UsageError("no usage in the database: load cost exports first (python -m analytics ingest PATH)")
+        served = (INSTRUMENTS[args.type].providers, INSTRUMENTS[args.type].kinds) if args.type else None
+        if demand is None or (served and not demand.families_of(*served).any()):
+            found = explain(engine, args.lookback, fx, args.currency, served)
+            if found is None:
+                raise UsageError("no usage in the database: load cost exports first (python -m analytics ingest PATH)")
+            return _nothing_eligible(found, args)
         today = kpis(engine, demand.start.date(), (demand.end - dt.timedelta(hours=1)).date(), fx, args.currency)
         items = inventory(engine, corrections, fx, args.currency)
     finally:
@@ -82,6 +87,7 @@ def _result(plan: Plan, today: dict[str, Any], lookback: int) -> dict[str, Any]:
     weights = plan.demand.total[:, eligible].sum(axis=0)
     rate = float(np.average(plan.rates["discount"], weights=weights)) if weights.sum() > 0 else None
     return {
+        "eligible_usage": True,
         "coverage": today["coverage"],
         "utilization": today["utilization"],
         "esr": today["esr"],
@@ -119,6 +125,28 @@ def _result(plan: Plan, today: dict[str, Any], lookback: int) -> dict[str, Any]:
         "recommended_after_expiry": after.hourly_commitment,
         "horizon_months": plan.horizon_months,
     }
+
+
+def _nothing_eligible(found: Explanation, args: argparse.Namespace) -> int:
+    """Usage exists but no row of it is eligible: say what was found and why, and recommend nothing."""
+    label = INSTRUMENTS[args.type].label if args.type else None
+    if args.json:
+        result = {
+            "eligible_usage": False,
+            "message": found.summary(label),
+            "lookback_days": args.lookback,
+            "currency": found.currency,
+            "window_start": found.start.isoformat(),
+            "window_end": found.end.isoformat(),
+            "recommended_hourly_commitment": 0.0,
+            "usage_found": [f.__dict__ for f in found.findings],
+        }
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"# {found.summary(label)}; nothing to recommend. Usage found, cost in {found.currency}:")
+    for f in found.findings:
+        print(f"{f.provider} {f.service}: {f.rows:,} rows, {f.cost:,.2f} {found.currency}: {f.reason}")
+    return 0
 
 
 def _pct(value: float | None) -> str:

@@ -2,8 +2,9 @@
 (algorithms.md §0.2), split into what each existing commitment covers and what ran on demand.
 
 A discount family is provider | region | instance series | operating system (from SkuPriceDetails,
-FOCUS's InstanceSeries / OperatingSystem; the SkuId when those are missing), or provider | region |
-service for serverless compute. Eligible rows are Usage at Standard or Committed pricing, never spot,
+FOCUS's InstanceSeries / OperatingSystem, else derived from SkuId, ResourceType, SkuMeter or
+ChargeDescription by families.py), or provider | region | service for serverless compute.
+Eligible rows are Usage at Standard or Committed pricing, never spot,
 purchases or unused commitment, of compute instance SKUs, of the serverless compute that flexible
 commitments cover (§0.3 and §1.1: AWS Lambda and Fargate for the Compute Savings Plan, GKE and Cloud
 Run for GCP flexible CUDs), or of any SKU that a commitment has covered (the empirical fallback of
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.commitments.eligible import INSTANCE, classified
 from analytics.commitments.money import fx_frame, fx_join, ode
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
@@ -31,18 +33,7 @@ from analytics.fx import FxTable, converted
 LOOKBACKS = (7, 30, 60)
 ON_DEMAND = ""  # the commitment id of usage no commitment covered
 DAILY_TOLERANCE = 0.01  # below this share of multi-hour rows the demand counts as hourly
-COMPUTE_SERVICES = ("Amazon Elastic Compute Cloud", "Amazon EC2", "Virtual Machines", "Compute Engine")
-INSTANCE = "instance"
-# ServiceName -> kind of the serverless compute a flexible commitment covers (instruments.py says which)
-SERVERLESS = {"AWS Lambda": "lambda", "AWS Fargate": "fargate", "Kubernetes Engine": "gke", "Cloud Run": "cloud-run"}
-NOT_DISCOUNTED_UNITS = ("Hours", "Requests")  # cluster fees and request charges of those services
-
-_DETAIL = "json_extract_string(r.SkuPriceDetails, '$.{}')"
-_FAMILY = (
-    f"concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), "
-    f"COALESCE({_DETAIL.format('InstanceSeries')}, {_DETAIL.format('InstanceType')}, r.SkuId, r.ServiceName), "
-    f"COALESCE({_DETAIL.format('OperatingSystem')}, ''))"
-)
+__all__ = ["DAILY_TOLERANCE", "INSTANCE", "LOOKBACKS", "Demand", "load_demand"]
 
 
 @dataclass(frozen=True)
@@ -111,56 +102,35 @@ def _window(engine: Engine, lookback_days: int) -> tuple[dt.datetime, dt.datetim
 def load_demand(
     engine: Engine, lookback_days: int = 30, fx: FxTable | None = None, currency: str = "USD"
 ) -> Demand | None:
-    """The hourly demand over the last `lookback_days`; None when there is no usage at all."""
+    """The hourly demand over the last `lookback_days`; None when no usage in it is eligible
+    (eligible.explain then says what was found and why)."""
     if lookback_days < 1:
         raise ValueError(f"lookback of {lookback_days} days: must be at least 1")
     window = _window(engine, lookback_days)
     if window is None:
         return None
     start, end = window
-    services = ", ".join("?" for _ in COMPUTE_SERVICES)
-    serverless = ", ".join("?" for _ in SERVERLESS)
-    units = ", ".join("?" for _ in NOT_DISCOUNTED_UNITS)
-    kind_case = " ".join("WHEN r.ServiceName = ? THEN ?" for _ in SERVERLESS)
-    is_instance = f"(r.ServiceName IN ({services}) AND {_DETAIL.format('InstanceType')} IS NOT NULL)"
-    is_serverless = f"(r.ServiceName IN ({serverless}) AND COALESCE(r.PricingUnit, '') NOT IN ({units}))"
+    cte, params, frames = classified(engine, start, end)
+    frames["fx"] = fx_frame(fx, currency, start.date(), end.date())
     sql = f"""
-        WITH committed_skus AS (
-            SELECT DISTINCT ProviderName, SkuId FROM line_items
-            WHERE ChargeCategory = 'Usage' AND PricingCategory = 'Committed'
-              AND COALESCE(CommitmentDiscountStatus, 'Used') = 'Used' AND SkuId IS NOT NULL
-        )
+        WITH {cte}
         SELECT date_trunc('hour', r.ChargePeriodStart) AS hour,
                greatest(1, date_diff('hour', r.ChargePeriodStart, r.ChargePeriodEnd)) AS span,
-               CASE WHEN {is_instance} THEN {_FAMILY} WHEN {is_serverless}
-                    THEN concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), r.ServiceName, '')
-                    ELSE {_FAMILY} END AS family,
-               CASE WHEN {is_instance} THEN '{INSTANCE}' WHEN {is_serverless} THEN CASE {kind_case} END
-                    ELSE '{INSTANCE}' END AS kind,
+               CASE WHEN r.series IS NOT NULL AND r.kind = '{INSTANCE}'
+                    THEN concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), r.series, COALESCE(r.os, ''))
+                    WHEN r.kind = '{INSTANCE}'
+                    THEN concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), COALESCE(r.SkuId, r.ServiceName), '')
+                    ELSE concat_ws('|', r.ProviderName, COALESCE(r.RegionId, ''), r.ServiceName, '') END AS family,
+               r.kind AS kind,
                r.ProviderName AS provider,
                CASE WHEN r.PricingCategory = 'Committed' THEN COALESCE(r.CommitmentDiscountId, '?') ELSE '' END AS cid,
                sum({converted(ode())}) AS ode,
                sum({converted("r.EffectiveCost")}) AS effective
-        FROM line_items r {fx_join("CAST(r.ChargePeriodStart AS DATE)")}
-        WHERE r.ChargePeriodStart >= ? AND r.ChargePeriodStart < ?
-          AND r.ChargeCategory = 'Usage' AND r.PricingCategory IN ('Standard', 'Committed')
-          AND COALESCE(r.CommitmentDiscountStatus, 'Used') <> 'Unused'
-          AND ({is_instance} OR {is_serverless}
-               OR (r.ProviderName, r.SkuId) IN (SELECT (ProviderName, SkuId) FROM committed_skus))
+        FROM classified r {fx_join("CAST(r.ChargePeriodStart AS DATE)")}
+        WHERE r.refused IS NULL AND r.kind IS NOT NULL
         GROUP BY ALL
         HAVING sum({converted(ode())}) IS NOT NULL
     """
-    frames = {"fx": fx_frame(fx, currency, start.date(), end.date())}
-    instance_params = [*COMPUTE_SERVICES]
-    serverless_params = [*SERVERLESS, *NOT_DISCOUNTED_UNITS]
-    kind_params = [v for pair in SERVERLESS.items() for v in pair]
-    # placeholders in text order: family CASE, kind CASE (with its inner CASE), then the WHERE clause
-    params = [
-        *instance_params, *serverless_params,
-        *instance_params, *serverless_params, *kind_params,
-        start, end,
-        *instance_params, *serverless_params,
-    ]  # fmt: skip
     raw = engine.query(sql, params, frames=frames)
     return _arrays(raw, start, end, currency)
 

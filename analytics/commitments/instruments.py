@@ -131,6 +131,8 @@ def load_rates(path: Path | str = DEFAULT_RATES_PATH) -> RateTable:
             sources: dict[tuple[str, int, str], str] = {}
             for line, record in enumerate(reader, start=2):
                 key = _key(path, line, record)
+                if key in rates:
+                    raise RatesError(f"{path}, line {line}: a second rate for {key[0]}, {key[1]} years, {key[2]}")
                 rates[key] = _rate(path, line, record["discount_rate"])
                 sources[key] = record.get("source") or ""
     except FileNotFoundError as exc:

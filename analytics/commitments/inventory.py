@@ -15,6 +15,7 @@ import pandas as pd
 from analytics.commitments.money import fx_frame, fx_join, ode
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
+from analytics.schema import END_SANE_DAY, FIRST_SANE_DAY
 from analytics.store import DATA_DIR
 
 DEFAULT_CORRECTIONS_PATH = DATA_DIR / "commitments.csv"
@@ -81,9 +82,12 @@ def _day(path: Path, line: int, field: str, text: str | None) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise CorrectionsError(f"{path}, line {line}, {field}: {text!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_SANE_DAY <= day < END_SANE_DAY:
+        raise CorrectionsError(f"{path}, line {line}, {field}: {text} is outside 2000-01-01 to 2099-12-31")
+    return day
 
 
 _SQL = f"""
@@ -138,7 +142,10 @@ def inventory(
 ) -> pd.DataFrame:
     """One row per commitment id seen in the data: what it is, what it costs per hour now, its
     realised discount and utilisation, and its estimated end (with where that estimate comes from)."""
-    span = engine.query("SELECT min(ChargeDay) AS a, max(ChargeDay) AS b FROM daily_costs")
+    span = engine.query(
+        "SELECT min(ChargeDay) AS a, max(ChargeDay) AS b FROM daily_costs WHERE ChargeDay >= ? AND ChargeDay < ?",
+        [FIRST_SANE_DAY, END_SANE_DAY],
+    )
     if span.empty or pd.isna(span["a"].iloc[0]):
         return _empty()
     first, last = pd.Timestamp(span["a"].iloc[0]).date(), pd.Timestamp(span["b"].iloc[0]).date()

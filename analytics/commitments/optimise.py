@@ -17,7 +17,6 @@ CURVE_POINTS = 200
 KNEE_SHARE = 0.4
 RECENT_HOURS = 72
 STRESS_DROPS = (0.1, 0.2, 0.3)
-MARKERS = ("lowest", "knee", "max", "conservative")
 MARKER_LABELS = {
     "lowest": "Lowest hourly usage",
     "knee": "Knee",

@@ -181,21 +181,6 @@ def enough_for_totals(errors: np.ndarray) -> bool:
     return len(errors) >= MIN_TOTAL_SAMPLES
 
 
-# algorithms.md §4.3: the FinOps Foundation's current community sample goals for forecast variance
-# (an earlier version of the page said 20/15/12%; peers.md quotes that one). Change them here.
-VARIANCE_MARKS: tuple[tuple[str, float], ...] = (("run", 0.05), ("walk", 0.10), ("crawl", 0.20))
-
-
-def variance_mark(variance: float | None) -> str | None:
-    """run below 5%, walk below 10%, crawl below 20%, else "pre-crawl" (None without a figure)."""
-    if variance is None:
-        return None
-    for name, limit in VARIANCE_MARKS:
-        if variance < limit:
-            return name
-    return "pre-crawl"
-
-
 def mean_variance(scores: list[MonthScore]) -> float | None:
     """The forecast accuracy KPI: mean monthly variance over the scored months."""
     values = [s.variance for s in scores if s.variance is not None]

@@ -7,8 +7,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import QuantileRegressor
 
 QUANTILES: tuple[float, float, float] = (0.1, 0.5, 0.9)  # an 80% interval, as AWS shows by default
 # Recent behaviour predicts the next weeks best; a year would let an old regime bend the trend.
@@ -58,6 +56,11 @@ def fit_predict(history: pd.Series, future: pd.DatetimeIndex, quantiles: tuple[f
     used = x_train.std(axis=0) > 0
     used[0] = True
     y = np.log1p(np.clip(train.to_numpy(dtype=float), 0.0, None))
+    # Imported here: scikit-learn takes seconds to import, and every command of the command line
+    # loads this module, while only a forecast fits a model.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import QuantileRegressor
+
     out = np.empty((len(future), len(quantiles)))
     for k, q in enumerate(quantiles):
         # alpha=0: the default alpha=1.0 applies L1 shrinkage, flattening trend and weekday effects.

@@ -34,7 +34,7 @@ def daily_series(engine: Engine, fx: FxTable, filters: Filters, currency: str = 
     span = data_span(engine)
     if span is None:
         return DailySeries(pd.Series(dtype=float), _empty_excluded(), currency, None)
-    scope = Filters(start=None, end=None, where=filters.where)
+    scope = Filters(start=span[0], end=span[1], where=filters.where)
     result = spend(engine, fx, scope, ("ChargeCategory",), Metric.EFFECTIVE, Grain.DAY, currency)
     frame = result.frame
     days = pd.date_range(span[0], span[1], freq="D")

@@ -6,7 +6,9 @@ report of repairs are the FOCUS reader's, shared by every format."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -26,6 +28,8 @@ _REQUIRED = (
     "bill/PayerAccountId",
 )
 _PERIOD = {"bill/BillingPeriodStartDate": "BillingPeriodStart", "bill/BillingPeriodEndDate": "BillingPeriodEnd"}
+AWS_ENTITY = "Amazon Web Services, Inc."
+_ENTITIES = {"PublisherName": "lineItem/LegalEntity", "InvoiceIssuerName": "bill/InvoicingEntity"}
 _EMPTY_RECORD = "empty record (no line item type, cost or usage start)"
 _MAX_EXAMPLES = 3
 
@@ -65,6 +69,7 @@ def _normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport,
         spelled = [snake_names(name)[0] if snake else name for name in missing]
         raise IngestError(f"{path}: not a complete AWS CUR, missing columns: {', '.join(spelled)}")
     _describe_header(columns, report)
+    _fill_entities(columns, exprs, report)
     _refuse_unreadable_numbers(con, path, columns)
     kind = columns.text("lineItem/LineItemType")
     cost, start = columns.col("lineItem/UnblendedCost"), exprs["ChargePeriodStart"]
@@ -115,6 +120,15 @@ def _use_manifest(
         report.warn(f"manifest {name} lists {len(absent)} columns the file lacks: {shown}")
 
 
+def _fill_entities(columns: Columns, exprs: dict[str, str], report: IngestReport) -> None:
+    """CURs older than `lineItem/LegalEntity` and `bill/InvoicingEntity` name neither the seller nor
+    the invoice issuer; FOCUS requires both, and without a Marketplace column every charge is AWS's own."""
+    for focus_name, cur_name in _ENTITIES.items():
+        if not columns.has(cur_name):
+            exprs[focus_name] = f"'{AWS_ENTITY}'"
+            report.fix(f"{focus_name} set to {AWS_ENTITY!r}: the file has no {cur_name} column (an older CUR)")
+
+
 def _describe_header(columns: Columns, report: IngestReport) -> None:
     fused = columns.fused()
     if fused:
@@ -128,8 +142,9 @@ def _describe_header(columns: Columns, report: IngestReport) -> None:
 
 
 def _refuse_unreadable_numbers(con: duckdb.DuckDBPyConnection, path: Path, columns: Columns) -> None:
-    """A cost that cannot be read refuses the file, naming the row and the CUR column."""
-    checked = columns.numeric_text_columns(NUMERIC)
+    """A cost that cannot be read (text that is no number, a Parquet NaN, infinity or amount of
+    10^26 or more) refuses the file, naming the row and the CUR column."""
+    checked = columns.numeric_columns(NUMERIC)
     if not checked:
         return
     bad = {
@@ -141,13 +156,21 @@ def _refuse_unreadable_numbers(con: duckdb.DuckDBPyConnection, path: Path, colum
         f"SELECT _row, {flags} FROM {focus.RAW} WHERE {' OR '.join(bad.values())} ORDER BY _row LIMIT {_MAX_EXAMPLES}"
     ).fetchall()
     problems = [
-        f"row {found[0]}, {checked_name}: {found[2 + 2 * i]!r} is not a number"
+        f"row {found[0]}, {actual}: {_why_unreadable(found[2 + 2 * i], columns.is_text(actual))}"
         for found in rows
-        for i, checked_name in enumerate(checked)
+        for i, actual in enumerate(checked.values())
         if found[1 + 2 * i]
     ]
     if problems:
         raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
+
+
+def _why_unreadable(value: object, text: bool) -> str:
+    if text or not isinstance(value, (int, float, Decimal)):
+        return f"{value!r} is not a number"
+    if math.isfinite(value):
+        return f"{value!r} is out of range (amounts are stored below 10^26)"
+    return f"{value!r} is not a finite number"
 
 
 def _report_line_item_types(

@@ -89,7 +89,8 @@ class Columns:
             return f"CAST(NULL AS {MONEY})"
         if self.types[found].upper() == "VARCHAR":
             return f"try_cast(trim({quote_ident(found)}) AS {MONEY})"
-        return f"CAST({quote_ident(found)} AS {MONEY})"
+        # A Parquet NaN, infinity or 1e300 has no DECIMAL value: NULL here, refused by aws.py first.
+        return f"try_cast({quote_ident(found)} AS {MONEY})"
 
     def quantity(self, name: str) -> str:
         """The column as a DOUBLE quantity or unit price (checked like amounts, see aws.py)."""
@@ -99,10 +100,13 @@ class Columns:
         column = quote_ident(found)
         return f"try_cast(trim({column}) AS DOUBLE)" if self.types[found].upper() == "VARCHAR" else column
 
-    def numeric_text_columns(self, names: Sequence[str]) -> dict[str, str]:
-        """Legacy name -> actual column, for the named columns the file has as text (to be checked)."""
+    def numeric_columns(self, names: Sequence[str]) -> dict[str, str]:
+        """Legacy name -> actual column, for the named columns the file has (to be checked)."""
         found = {name: self._find(name) for name in names}
-        return {name: actual for name, actual in found.items() if actual and self.types[actual].upper() == "VARCHAR"}
+        return {name: actual for name, actual in found.items() if actual}
+
+    def is_text(self, actual: str) -> bool:
+        return self.types[actual].upper() == "VARCHAR"
 
     def fused(self) -> list[str]:
         return [name for name in self.types if _FUSED.match(name)]

@@ -15,6 +15,7 @@ import duckdb
 from analytics.ingest import azure_lookups as lk
 from analytics.ingest import focus
 from analytics.ingest.azure_mapping import COMMITMENT_MODELS, COST, DATE, Columns, select_list
+from analytics.ingest.readable import as_text
 from analytics.ingest.report import IngestReport
 
 NAME = "azure"
@@ -69,6 +70,7 @@ def view_of(con: duckdb.DuckDBPyConnection, path: Path, col: Columns) -> tuple[s
 def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
     """Map `_raw` onto FOCUS names in view `_azure`, let the FOCUS reader type and check it, and
     label every row with its view."""
+    as_text(con)
     col = Columns([r[0] for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall() if r[0] != "_row"])
     view, reason = view_of(con, path, col)
     report.fix(f"Azure cost details, {generation(col)}, {view} cost ({reason})")

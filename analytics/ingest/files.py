@@ -2,31 +2,76 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import gzip
 import hashlib
+import os
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from analytics.ingest.report import IngestError
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz", ".json", ".jsonl", ".ndjson", ".json.gz")
 _SNIFF_BYTES = 1 << 20
+_GLOB_CHARACTERS = frozenset("*?[")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def expand(patterns: list[str]) -> list[Path]:
-    """Files, globs and folders (searched recursively for CSV, CSV.gz and Parquet), in order."""
-    found: list[Path] = []
+@dataclass(frozen=True)
+class Found:
+    """One file an argument names; `problem` is the one-line reason it cannot be read, if any."""
+
+    path: Path
+    problem: str | None = None
+
+
+def find(patterns: list[str]) -> list[Found]:
+    """Every file the arguments name, each once, in order, with the reason it cannot be read.
+
+    A path that exists is that file or folder, whatever characters its name holds: `glob[1].csv` is
+    a file, never the pattern matching `glob1.csv`. Only an argument naming nothing that holds `*`,
+    `?` or `[` is a pattern."""
+    found: list[Found] = []
     for pattern in patterns:
-        matches = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))] or [Path(pattern)]
+        literal = Path(pattern)
+        if os.path.lexists(literal) or not _GLOB_CHARACTERS & set(pattern):
+            matches = [literal]
+        else:
+            matches = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))] or [literal]
         for match in matches:
             if match.is_dir():
-                found += sorted(p for p in match.rglob("*") if p.is_file() and _is_data(p.name.lower()))
-            elif match.exists():
-                found.append(match)
+                found += _folder(match)
             else:
-                raise IngestError(f"{match}: no such file or folder")
-    return list(dict.fromkeys(found))
+                found.append(Found(match, _problem(match)))
+    unique: dict[Path, Found] = {}
+    for item in found:
+        unique.setdefault(item.path, item)
+    return list(unique.values())
+
+
+def _folder(folder: Path) -> list[Found]:
+    # A broken link with a data suffix is reported rather than silently passed over: the user
+    # put it there expecting it to load.
+    entries = sorted(p for p in folder.rglob("*") if _is_data(p.name.lower()) and (p.is_file() or p.is_symlink()))
+    return [Found(p, _problem(p)) for p in entries if p.is_file() or not p.is_dir()]
+
+
+def _problem(path: Path) -> str | None:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: symlink loop (the link leads back to itself)"
+        if os.path.islink(path):
+            return f"{path}: dangling symlink (it points to {os.readlink(path)}, which does not exist)"
+        if exc.errno == errno.ENOENT:
+            return f"{path}: no such file or folder"
+        return f"{path}: cannot be opened ({exc.strerror})"
+    if not path.is_file():
+        return f"{path}: not a regular file"
+    return None
 
 
 def _is_data(name: str) -> bool:
@@ -43,21 +88,23 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def kind(path: Path) -> str:
-    """'parquet', 'csv', 'csv.gz', 'json' or 'json.gz' from the bytes themselves, after checking
-    they are readable; newline-delimited JSON (GCP billing export) starts with `{`."""
+def kind(path: Path, name: Path | None = None) -> str:
+    """'parquet', 'csv', 'csv.gz', 'json' or 'json.gz' from the bytes of `path` themselves, after
+    checking they are readable (messages name `name`, the file as the user knows it);
+    newline-delimited JSON (GCP billing export) starts with `{`."""
+    shown = name or path
     with path.open("rb") as handle:
         head = handle.read(4)
     if not head:
-        raise IngestError(f"{path}: the file is empty")
+        raise IngestError(f"{shown}: the file is empty")
     if head == b"PAR1":
         return "parquet"
     if head[:2] == b"\x1f\x8b":
-        first = _check_gzip(path)
+        first = _check_gzip(path, shown)
         return "json.gz" if _is_json_lines(first) else "csv.gz"
     with path.open("rb") as handle:
         sample = handle.read(_SNIFF_BYTES)
-    _check_text(path, sample)
+    _check_text(shown, sample)
     return "json" if _is_json_lines(sample) else "csv"
 
 
@@ -66,23 +113,25 @@ def _is_json_lines(sample: bytes) -> bool:
     return sample.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"
 
 
-def _check_gzip(path: Path) -> bytes:
+def _check_gzip(path: Path, shown: Path) -> bytes:
     """Read the whole stream once: a truncated gzip only shows itself at its end. Returns its start."""
     try:
         with gzip.open(path, "rb") as handle:
             first = handle.read(_SNIFF_BYTES)
             if not first:
-                raise IngestError(f"{path}: the compressed file is empty")
-            _check_text(path, first)
+                raise IngestError(f"{shown}: the compressed file is empty")
+            _check_text(shown, first)
             while handle.read(1 << 22):
                 pass
             return first
     except (EOFError, OSError, zlib.error) as exc:
-        raise IngestError(f"{path}: truncated or corrupt gzip ({exc})") from exc
+        raise IngestError(f"{shown}: truncated or corrupt gzip ({exc})") from exc
 
 
 def _check_text(path: Path, sample: bytes) -> None:
-    if b"\x00" in sample:
+    if sample.startswith(UTF16_BOMS):
+        raise IngestError(f"{path}: UTF-16 text inside a compressed file; save it as UTF-8")
+    if sample.startswith(_BINARY_MAGIC) or (b"\x00" in sample and not _nul_in_text(sample)):
         raise IngestError(f"{path}: not a CSV or Parquet file (binary content)")
     try:
         sample.decode("utf-8")
@@ -93,3 +142,19 @@ def _check_text(path: Path, sample: bytes) -> None:
             raise IngestError(
                 f"{path}, line {line}: not UTF-8 text (byte 0x{sample[exc.start]:02x}); re-export the file as UTF-8"
             ) from exc
+
+
+# Zip (xlsx, docx, ods), OLE2 (xls) and PDF: formats a user may rename to .csv by mistake.
+_BINARY_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0", b"%PDF")
+
+
+def _nul_in_text(sample: bytes) -> bool:
+    """A few NULs in otherwise UTF-8 text are characters of a field, which Python's csv module reads.
+    Binary content is not valid UTF-8, and UTF-16 without a byte-order mark is half NULs."""
+    if sample.count(b"\x00") * 20 > len(sample):
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(sample) - 4
+    return True

@@ -3,14 +3,14 @@ real exports have and saying what was repaired; values that cannot be read refus
 
 from __future__ import annotations
 
-import csv
-import gzip
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
-from analytics.ingest import jsonl
+from analytics.ingest import csvread, jsonl
+from analytics.ingest.checks import refuse_impossible
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.schema import ENUMS, FOCUS_COLUMNS, MONEY, QUANTITY, REQUIRED_COLUMNS, TIME
 from analytics.store import first_line
@@ -77,6 +77,7 @@ def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, t
     provider format's mapping of it onto FOCUS names, keeping `_row`)."""
     columns = _match_columns(con, path, report, source)
     source_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {source}").fetchall()}
+    _refuse_unusable_types(path, columns, source_types)
     exprs = {focus: _typed(raw, source_types[raw], FOCUS_COLUMNS[focus]) for focus, raw in columns.items()}
     if "ProviderName" not in exprs:
         exprs["ProviderName"] = exprs["ServiceProviderName"]
@@ -85,6 +86,7 @@ def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, t
     selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {selects} FROM {source}")
     _check_values(con, path, table, columns, source, report)
+    refuse_impossible(con, path, table, {name: FOCUS_COLUMNS[name] for name in exprs})
     _report_repairs(con, table, columns, source, report)
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     report.rows_read = int(row[0]) if row else 0
@@ -92,63 +94,27 @@ def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, t
         raise IngestError(f"{path}: the file has a header but no rows")
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestReport) -> list[str]:
-    """The file as read, into temp table `_raw` with a 1-based `_row`; returns its column names."""
+def read_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestReport, data: Path | None = None
+) -> list[str]:
+    """The file as read, into temp table `_raw` with a 1-based `_row`; returns its column names.
+    `data` is the staged copy that is parsed (default `path`); messages name `path`."""
+    data = data or path
     if kind in ("json", "json.gz"):
-        jsonl.read(con, path, RAW)
-        return [r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
-    if kind == "parquet":
-        source = (
-            "SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
-            "FROM read_parquet(?, file_row_number = true)"
-        )
+        jsonl.read(con, data, RAW, shown=path)
+    elif kind == "parquet":
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT file_row_number + 1 AS _row, "
+                "* EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true)",
+                [str(data)],
+            )
+        except duckdb.Error as exc:
+            raise IngestError(f"{path}: not a readable PARQUET file ({first_line(exc)})") from exc
     else:
         # Compression from the bytes (kind), not the name: a gzip called .csv is still gzip.
-        compression = "gzip" if kind == "csv.gz" else "none"
-        delimiter = _check_header(con, path, compression, report)
-        # Text columns stay text until each is parsed on purpose below; the sniffer would guess.
-        source = (
-            "SELECT row_number() OVER () AS _row, * FROM read_csv(?, header = true, all_varchar = true, "
-            f"nullstr = ['', 'NULL', 'null'], null_padding = true, compression = '{compression}', "
-            f"delim = '{delimiter}')"
-        )
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS {source}", [str(path)])
-    except duckdb.Error as exc:
-        message = first_line(exc)
-        if "unicode" in message.lower() or "utf" in message.lower():
-            raise IngestError(f"{path}: not UTF-8 text; re-export the file as UTF-8 ({message})") from exc
-        raise IngestError(f"{path}: not a readable {kind.upper()} file ({message})") from exc
+        csvread.read(con, path, data, "gzip" if kind == "csv.gz" else "none", report, RAW)
     return [r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
-
-
-_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
-
-def _check_header(con: duckdb.DuckDBPyConnection, path: Path, compression: str, report: IngestReport) -> str:
-    """The delimiter DuckDB's sniffer finds (reported when it is not a comma), after refusing a
-    header that names a column twice: which of the two holds the real values cannot be known."""
-    try:
-        found = con.execute(
-            f"SELECT Delimiter FROM sniff_csv(?, compression = '{compression}', null_padding = true)", [str(path)]
-        ).fetchone()
-    except duckdb.Error as exc:
-        raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)})") from exc
-    delimiter = str(found[0]) if found else ","
-    if delimiter not in _DELIMITERS:
-        raise IngestError(f"{path}: not a readable CSV file (no comma, semicolon, tab or pipe between its fields)")
-    if delimiter != ",":
-        report.fix(f"fields separated by {_DELIMITERS[delimiter]}s, not commas")
-    opener = gzip.open if compression == "gzip" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle, delimiter=delimiter), [])
-    seen: dict[str, int] = {}
-    for position, name in enumerate(header, start=1):
-        key = name.strip().lower()
-        if key in seen:
-            raise IngestError(f"{path}, line 1: column {name!r} appears twice (fields {seen[key]} and {position})")
-        seen[key] = position
-    return delimiter
 
 
 def _match_columns(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, source: str) -> dict[str, str]:
@@ -188,7 +154,7 @@ def _typed(raw: str, raw_type: str, target: str) -> str:
     text = raw_type.upper() == "VARCHAR"
     if target == TIME:
         if not text:
-            return f"timezone('UTC', {col})" if "TIME ZONE" in raw_type.upper() else f"CAST({col} AS TIMESTAMP)"
+            return f"timezone('UTC', {col})" if "TIME ZONE" in raw_type.upper() else f"try_cast({col} AS TIMESTAMP)"
         value = f"trim({col})"
         # US dates with a two-digit year first: a plain cast would read 5/1/25 as the year 5.
         return (
@@ -199,7 +165,8 @@ def _typed(raw: str, raw_type: str, target: str) -> str:
             f"ELSE timezone('UTC', try_cast({value} AS TIMESTAMPTZ)) END"
         )
     if target in (MONEY, QUANTITY):
-        return f"try_cast(trim({col}) AS {target})" if text else f"CAST({col} AS {target})"
+        # A Parquet NaN, infinity or 1e300 has no DECIMAL value: NULL here, refused by _check_values.
+        return f"try_cast(trim({col}) AS {target})" if text else f"try_cast({col} AS {target})"
     if raw_type.upper().startswith(("MAP", "STRUCT")):
         return f"CAST(to_json({col}) AS VARCHAR)"
     return f"nullif({col}, '')" if text else f"CAST({col} AS VARCHAR)"
@@ -231,11 +198,10 @@ def _check_values(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], source: str, report: IngestReport
 ) -> None:
     """Refuse the file if a required value is missing or any number or time cannot be read."""
-    raw_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     checks: list[tuple[str, str, str]] = []  # (FOCUS column, failing condition, raw value)
     for focus, raw in columns.items():
         target = FOCUS_COLUMNS[focus]
-        parsed = target in (MONEY, QUANTITY, TIME) and raw_types[raw].upper() == "VARCHAR"
+        parsed = target in (MONEY, QUANTITY, TIME)
         conditions = [f'(r."{raw}" IS NOT NULL AND s."{focus}" IS NULL)'] if parsed else []
         if focus in REQUIRED_COLUMNS:
             conditions.append(f's."{focus}" IS NULL')
@@ -254,10 +220,7 @@ def _check_values(
         for i, (focus, _, _) in enumerate(checks):
             if found[1 + 2 * i]:
                 value = found[2 + 2 * i]
-                kind = {MONEY: "a number", QUANTITY: "a number", TIME: "a date/time"}.get(FOCUS_COLUMNS[focus], "")
-                problems.append(
-                    f"row {found[0]}, {focus}: " + ("is empty" if value is None else f"{value!r} is not {kind}")
-                )
+                problems.append(f"row {found[0]}, {focus}: " + _why_unreadable(value, FOCUS_COLUMNS[focus]))
     if problems:
         raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
     # FOCUS makes these two non-null too; older exports leave them empty (the real sample's Oracle rows).
@@ -268,6 +231,37 @@ def _check_values(
         for focus, n in zip(optional_money, empty, strict=True):
             if n:
                 report.warn(f"{focus} is empty on {n:,} rows (FOCUS requires it); those count as 0")
+
+
+def _why_unreadable(value: str | None, target: str) -> str:
+    if value is None:
+        return "is empty"
+    if target == TIME:
+        return f"{value!r} is not a date/time"
+    try:
+        number = float(value)
+    except ValueError:
+        return f"{value!r} is not a number"
+    if math.isfinite(number) and target == MONEY:
+        return f"{value!r} is out of range (amounts are stored below 10^26)"
+    return f"{value!r} is not a finite number"
+
+
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL")
+_TIME_TYPES = ("TIMESTAMP", "DATE")
+
+
+def _refuse_unusable_types(path: Path, columns: dict[str, str], source_types: dict[str, str]) -> None:
+    """A typed column (Parquet, JSON) whose type cannot mean its FOCUS column: a date stored as a
+    number (seconds? days?) is refused rather than guessed."""
+    for focus, raw in columns.items():
+        target, found = FOCUS_COLUMNS[focus], source_types[raw].upper()
+        if found == "VARCHAR" or found == '"NULL"':
+            continue
+        if target == TIME and not found.startswith(_TIME_TYPES):
+            raise IngestError(f"{path}: column {raw!r} holds {found} values, not dates/times ({focus})")
+        if target in (MONEY, QUANTITY) and not found.lstrip("U").startswith(_NUMERIC_TYPES):
+            raise IngestError(f"{path}: column {raw!r} holds {found} values, not numbers ({focus})")
 
 
 def _report_repairs(

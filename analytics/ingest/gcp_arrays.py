@@ -27,12 +27,17 @@ def parse_array(text: str) -> Parsed:
         return Parsed([], False)
     try:
         value, literal = json.loads(stripped), False
+    except RecursionError as exc:
+        raise ArrayError("nested too deeply to read (hundreds of levels)") from exc
     except json.JSONDecodeError:
         try:
             # literal_eval only builds literals (lists, dicts, strings, numbers, None): no code runs.
             value, literal = ast.literal_eval(stripped), True
         except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
             raise ArrayError("neither JSON nor a Python literal") from exc
+    except ValueError as exc:
+        # Python refuses integers of more than 4,300 digits rather than spend quadratic time on them.
+        raise ArrayError("holds a number too long to read") from exc
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ArrayError("not a list of records")
     return Parsed(value, literal)

@@ -13,9 +13,10 @@ from analytics.ingest.report import IngestError
 from analytics.store import first_line
 
 
-def read(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+def read(con: duckdb.DuckDBPyConnection, path: Path, table: str, shown: Path | None = None) -> None:
     """Temp table `table` with a 1-based `_row` (the record's number, blank lines not counted) and
-    one column per top-level field, objects flattened one level into `parent.child` columns."""
+    one column per top-level field, objects flattened one level into `parent.child` columns.
+    Messages name `shown` (the file as the user knows it; default `path`)."""
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row, * "
@@ -26,8 +27,9 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
         # DuckDB's own line number is off by one when a line is cut inside a string, so the first
         # bad line is found again with Python's parser (only on this failure path).
         message = _first_bad_line(path) or first_line(exc).removeprefix("Invalid Input Error: ")
-        raise IngestError(f"{path}: not readable newline-delimited JSON ({message})") from exc
+        raise IngestError(f"{shown or path}: not readable newline-delimited JSON ({message})") from exc
     try:
+        _keep_json_values(con, path)
         selects = ["_row"]
         for name, type_, *_ in con.execute("DESCRIBE _json").fetchall():
             if name == "_row":
@@ -44,6 +46,24 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
         con.execute("DROP TABLE IF EXISTS _json")
 
 
+def _keep_json_values(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """FOCUS columns whose value is a JSON object (Tags, SkuPriceDetails) are read again as JSON text:
+    flattened into `Tags.<key>` columns they would be ignored, and every tag lost."""
+    types = {name: type_ for name, type_, *_ in con.execute("DESCRIBE _json").fetchall() if name != "_row"}
+    kept = [n for n, t in types.items() if n.strip().lower() in _JSON_COLUMNS and not t.endswith("]")]
+    if not any(types[n].startswith(("STRUCT(", "MAP(")) for n in kept):
+        return
+    columns = {name: "JSON" if name in kept else type_ for name, type_ in types.items()}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row, * "
+        "FROM read_json(?, format = 'newline_delimited', columns = ?)",
+        [str(path), columns],
+    )
+
+
+_JSON_COLUMNS = {"tags", "skupricedetails", "allocatedtags"}
+
+
 def _first_bad_line(path: Path) -> str | None:
     with path.open("rb") as raw:
         opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
@@ -55,6 +75,10 @@ def _first_bad_line(path: Path) -> str | None:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
                 return f"line {number}, column {exc.colno}: {exc.msg}"
+            except RecursionError:
+                return f"line {number}: nested too deeply to read (hundreds of levels)"
+            except ValueError as exc:  # an integer of more than 4,300 digits
+                return f"line {number}: {str(exc).split(':')[0]}"
             if not isinstance(value, dict):
                 return f"line {number}: not a JSON object"
     return None

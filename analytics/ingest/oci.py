@@ -10,7 +10,7 @@ import duckdb
 
 from analytics.ingest import focus
 from analytics.ingest.jsonl import ident
-from analytics.ingest.readable import number, refuse_unreadable
+from analytics.ingest.readable import as_text, number, refuse_unreadable
 from analytics.ingest.report import IngestError, IngestReport
 
 PROVIDER = "Oracle"
@@ -52,6 +52,7 @@ def detect(columns: Sequence[str]) -> bool:
 
 def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
     """Temp table `table` with FOCUS columns from the cost report rows in `_raw`."""
+    as_text(con)
     names = [r[0] for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall() if r[0] != "_row"]
     by_lower = {n.strip().lower(): n for n in names}
     missing = [c for c in REQUIRED if c.lower() not in by_lower]

@@ -29,3 +29,25 @@ def refuse_unreadable(con: duckdb.DuckDBPyConnection, path: Path, checks: list[C
 def number(value: str) -> str:
     """SQL true when the text `value` is not a decimal number (scientific notation is one)."""
     return f"try_cast(trim({value}) AS DECIMAL(38,12)) IS NULL"
+
+
+def as_text(con: duckdb.DuckDBPyConnection) -> None:
+    """Make every column of `_raw` text, as a CSV of the same export would be: the Azure and OCI
+    mappings trim, compare and parse text, and a typed Parquet column (a DOUBLE cost, a TIMESTAMP
+    date) has no trim. Numbers become their shortest exact text, nested values JSON."""
+    types = [(r[0], str(r[1]).upper()) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
+    if all(kind == "VARCHAR" for _, kind in types):
+        return
+    quoted = [('"' + name.replace('"', '""') + '"', kind) for name, kind in types]
+    selects = ", ".join(f"{_text(column, kind)} AS {column}" for column, kind in quoted)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_text AS SELECT _row, {selects} FROM {RAW}")
+    con.execute(f"DROP TABLE {RAW}")
+    con.execute(f"ALTER TABLE _raw_text RENAME TO {RAW}")
+
+
+def _text(column: str, kind: str) -> str:
+    if kind == "VARCHAR":
+        return column
+    if kind.startswith(("MAP", "STRUCT")) or kind.endswith("]"):
+        return f"CAST(to_json({column}) AS VARCHAR)"
+    return f"CAST({column} AS VARCHAR)"

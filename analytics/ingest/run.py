@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,11 @@ from analytics.ingest import files, focus
 from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
 from analytics.ingest.report import IngestError, IngestReport, SkipFile
+from analytics.ingest.staging import stage
+from analytics.logs import log_failure, one_line
 
 _STAGED = "_staged"
+log = logging.getLogger(__name__)
 
 
 def ingest_paths(
@@ -28,38 +32,59 @@ def ingest_paths(
     `keep_going`: then it is reported as rejected (`error` its one-line reason) and the rest load."""
     if fmt != "auto" and fmt not in FORMATS:
         raise IngestError(f"unknown format {fmt!r}; this version reads: auto, {', '.join(FORMATS)}")
-    paths = files.expand(patterns)
-    if not paths:
+    found = files.find(patterns)
+    if not found:
         raise IngestError(f"no CSV, CSV.gz, Parquet or JSON-lines files found in {' '.join(patterns)}")
     batch = uuid.uuid4().hex
     reports = []
     try:
-        for index, path in enumerate(paths):
+        for index, item in enumerate(found):
             if progress:
-                progress(index, len(paths), str(path))
+                progress(index, len(found), str(item.path))
             try:
-                reports.append(ingest_file(con, path, batch, fmt))
+                if item.problem:
+                    raise IngestError(item.problem)
+                reports.append(ingest_file(con, item.path, batch, fmt))
             except IngestError as exc:
                 if not keep_going:
                     raise
-                reports.append(IngestReport(file=str(path), format=fmt, status="rejected", error=str(exc)))
+                reports.append(IngestReport(file=str(item.path), format=fmt, status="rejected", error=str(exc)))
     finally:
         if any(r.status == "loaded" for r in reports):
             refresh(con)  # what did load is allocated like the rest, even when a later file failed
     if progress:
-        progress(len(paths), len(paths), "done")
+        progress(len(found), len(found), "done")
     return reports
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str = "auto") -> IngestReport:
-    kind = files.kind(path)
-    digest = files.file_hash(path)
+    """Load one file in one transaction. Whatever goes wrong, the caller gets an IngestError with
+    one line naming the file; an error nobody foresaw is logged with its traceback as well."""
+    try:
+        with stage(path) as staged:
+            return _ingest_staged(con, path, staged.path, staged.digest, staged.fix, batch, fmt)
+    except (IngestError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        reference = log_failure(log, f"loading {path}", exc)
+        raise IngestError(
+            f"{path}: could not be loaded ({one_line(exc)}); nothing of it was stored "
+            f"(details in the log, reference {reference})"
+        ) from exc
+
+
+def _ingest_staged(
+    con: duckdb.DuckDBPyConnection, path: Path, data: Path, digest: str, fix: str | None, batch: str, fmt: str
+) -> IngestReport:
+    kind = files.kind(data, name=path)
     report = IngestReport(file=str(path), format=fmt)
     if already_loaded(con, digest):
         report.status = "unchanged"
         return report
+    if fix:
+        report.fix(fix)
     try:
-        columns = focus.read_raw(con, path, kind, report)
+        columns = focus.read_raw(con, path, kind, report, data=data)
         source_format = choose(path, columns, fmt)
         report.format = source_format.name
         source_format.normalise(con, path, report, _STAGED)

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 TagSet = dict[str, str | None]
 
 
+class UnreadableTags(ValueError):
+    """Tags text Python's JSON parser cannot take at all; the message says why, in a few words."""
+
+
 @dataclass(frozen=True)
 class ParsedTags:
     tags: TagSet | None  # None when the text could not be read as tags
@@ -16,7 +20,8 @@ class ParsedTags:
 
 
 def parse_tags(raw: str) -> ParsedTags:
-    """Read a FOCUS Tags value: a JSON object; Azure writes it without the outer braces."""
+    """Read a FOCUS Tags value: a JSON object; Azure writes it without the outer braces.
+    Raises UnreadableTags for JSON no parser should be asked to read (see checks.py)."""
     text = raw.strip()
     fixed = None
     if text and not text.startswith("{"):
@@ -26,9 +31,18 @@ def parse_tags(raw: str) -> ParsedTags:
         value = json.loads(text) if text else {}
     except json.JSONDecodeError:
         return ParsedTags(None)
+    except RecursionError as exc:
+        raise UnreadableTags("nested too deeply to read (hundreds of levels)") from exc
+    except ValueError as exc:
+        # Python refuses integers of more than 4,300 digits rather than spend quadratic time on them.
+        raise UnreadableTags(f"holds a number too long to read ({first_clause(exc)})") from exc
     if not isinstance(value, dict):
         return ParsedTags(None)
     return ParsedTags({str(k): _tag_value(v) for k, v in value.items()}, fixed)
+
+
+def first_clause(exc: BaseException) -> str:
+    return str(exc).split(";")[0].split(":")[0]
 
 
 def _tag_value(value: object) -> str | None:

@@ -8,13 +8,22 @@ from typing import cast
 import altair as alt
 import pandas as pd
 
-from analytics.charts import MAX_POINTS, _styled, money_expr
+from analytics.charts import MAX_POINTS, money_expr, styled
 
 TITLE_PCT = "utilisation, %"
 
 
+_METRIC_WORDS = {"cpu_pct": "CPU", "mem_pct": "Memory"}
+
+
+def series_words(series: str) -> str:
+    """'cpu_pct p95' as a person reads it: 'CPU p95'."""
+    metric, _, stat = series.partition(" ")
+    return f"{_METRIC_WORDS.get(metric, metric)} {stat}".strip()
+
+
 def utilisation_chart(series: pd.DataFrame, target: float, after: float | None) -> alt.Chart:
-    """Lines per series (cpu_pct avg, cpu_pct max, mem_pct max, ...) over time, with the target
+    """Lines per series (CPU avg, CPU max, Memory max, ...) over time, with the target
     utilisation as a dashed rule and, for a proposal, the projected CPU percentile as a dotted one."""
     if len(series) > MAX_POINTS:  # thin a long fine-grained series to hourly maxima
         series = pd.DataFrame(
@@ -22,13 +31,14 @@ def utilisation_chart(series: pd.DataFrame, target: float, after: float | None) 
             .groupby(["timestamp", "series"], as_index=False)["value"]
             .max()
         )
+    series = series.assign(series=series["series"].map(series_words))
     lines = (
         alt.Chart(series)
         .mark_line(strokeWidth=1.2)
         .encode(
-            x=alt.X("timestamp:T", title="hour (UTC)"),
+            x=alt.X("timestamp:T", title="hour (UTC)", axis=alt.Axis(format="%d %b")),  # not Vega's mixed formats
             y=alt.Y("value:Q", title=TITLE_PCT, scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("series:N", title="metric, stat"),
+            color=alt.Color("series:N", title="Measure"),
             tooltip=[
                 alt.Tooltip("timestamp:T", title="hour (UTC)", format="%Y-%m-%d %H:%M"),
                 alt.Tooltip("series:N", title="series"),
@@ -44,8 +54,8 @@ def utilisation_chart(series: pd.DataFrame, target: float, after: float | None) 
         .mark_rule(strokeDash=[6, 4], color="#B23A48")
         .encode(y="value:Q", tooltip=[alt.Tooltip("label:N", title="line")])
     )
-    # _styled configures any top-level chart; a layer is one too
-    return _styled(cast(alt.Chart, alt.layer(lines, rule).properties(height=260)))
+    # styled configures any top-level chart; a layer is one too
+    return styled(cast(alt.Chart, alt.layer(lines, rule).properties(height=260)))
 
 
 def sensitivity_chart(frame: pd.DataFrame, currency: str, headroom: float, percentile: str) -> alt.Chart:
@@ -70,4 +80,4 @@ def sensitivity_chart(frame: pd.DataFrame, currency: str, headroom: float, perce
     )
     lines = base.mark_line(point=True)
     mark = base.transform_filter(alt.datum.chosen).mark_point(size=160, filled=False, color="#31333F")
-    return _styled(cast(alt.Chart, alt.layer(lines, mark).properties(height=220)))
+    return styled(cast(alt.Chart, alt.layer(lines, mark).properties(height=220)))

@@ -10,6 +10,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from analytics.cli_common import to_cent
+from analytics.csv_safety import csv_bytes as safe_csv_bytes
 
 # (column in the evaluation, name in JSON / files)
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -86,20 +87,9 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records(frame), columns=[name for _, name in FIELDS])
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(value: object) -> object:
-    """Text a spreadsheet would read as a formula gets a leading apostrophe (OWASP CSV injection)."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
-
-
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    data = table(frame)
-    text = data.select_dtypes(include=["object", "string"]).columns
-    data[text] = data[text].map(_inert)
-    # CRLF rows (RFC 4180) so a CR or LF inside a cell is quoted rather than splitting the row
-    return data.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    """The recommendations as CSV, text cells that would run as a formula made inert (see csv_safety)."""
+    return safe_csv_bytes(table(frame))
 
 
 def excel_bytes(frame: pd.DataFrame, title: str) -> bytes:

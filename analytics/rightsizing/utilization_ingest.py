@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.engine import Engine
 from analytics.input_files import FileRefused, read_rows, replace_rows
 
 COLUMNS = ("resource_id", "timestamp", "metric", "stat", "value", "interval_seconds")
@@ -137,6 +138,11 @@ def validate(
         raise UtilizationError(source, [f"line {i + 2}, {message}" for i, message in problems])
     rows["interval_seconds"] = rows["interval_seconds"].astype("int32")
     return rows, notes
+
+
+def has_utilization(engine: Engine) -> bool:
+    """Whether any utilisation is stored."""
+    return bool(engine.query("SELECT count(*) AS n FROM utilization")["n"].iloc[0])
 
 
 def known_resource_ids(con: duckdb.DuckDBPyConnection) -> set[str]:

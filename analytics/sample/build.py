@@ -12,11 +12,15 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from analytics.allocation.coverage import unowned_values
 from analytics.allocation.refresh import refresh
+from analytics.allocation.rules import Rules
+from analytics.engine import DuckDBEngine
+from analytics.queries import virtual_dimensions
 from analytics.sample.company import DEFAULT_ROWS, PROVIDER_INDEX, PROVIDERS
 from analytics.sample.load import load_chunk, register_plan, unregister_plan
 from analytics.sample.plan import Plan, make_plan
-from analytics.sample.tables import budget_frame, business_frame, monthly_usd
+from analytics.sample.tables import budget_frame, business_frame, monthly_usd, owner_budget_frame, owner_monthly_usd
 from analytics.sample.usage import Arrays, Chunk
 from analytics.sample.window import make_window
 from analytics.store import delete_sample, set_meta, transaction
@@ -117,10 +121,28 @@ def build_sample(
     say(0.92, "budgets, business metrics and metadata")
     _finish(con, plan, anomaly_extra, loaded)
     say(0.96, "applying the allocation rules")
-    refresh(con)
+    _owner_budgets(con, plan, refresh(con).rules)
     seconds = time.perf_counter() - began
     say(1.0, f"sample ready: {loaded:,} line items in {seconds:.1f} s")
     return SampleSummary(rows=loaded, months=months, as_of=as_of, seed=seed, seconds=seconds)
+
+
+def _owner_budgets(con: duckdb.DuckDBPyConnection, plan: Plan, rules: Rules) -> None:
+    """Budgets for the allocation's owner dimension too (the showback default), from its spend after
+    allocation; none when the owner is not a virtual dimension or already has budgets."""
+    owner = rules.owner_dimension()
+    if owner is None or not owner.startswith("alloc:") or owner not in virtual_dimensions(DuckDBEngine(con)):
+        return
+    if con.execute("SELECT count(*) FROM budgets WHERE owner_dimension = ?", [owner]).fetchall()[0][0]:
+        return
+    monthly = owner_monthly_usd(con, owner)
+    unowned = set(unowned_values(rules, owner))
+    owners = sorted(str(o) for o in monthly["owner"].dropna().unique() if o not in unowned)
+    budgets = owner_budget_frame(plan.window, monthly, owner, owners)
+    with transaction(con):
+        con.register("_sample_owner_budgets", budgets)
+        con.execute("INSERT INTO budgets SELECT * FROM _sample_owner_budgets")
+        con.unregister("_sample_owner_budgets")
 
 
 def _finish(con: duckdb.DuckDBPyConnection, plan: Plan, anomaly_extra: np.ndarray, loaded: int) -> None:

@@ -77,20 +77,47 @@ def monthly_usd(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def budget_frame(window: Window, monthly: pd.DataFrame) -> pd.DataFrame:
     """A budget per team for every month covered and the next three: last full month's spend on a
     2% monthly plan, with headroom, except OVER_BUDGET_TEAMS, planned below their trend."""
+    return _planned(window, monthly.rename(columns={"team": "owner"}), "tag:team", TEAMS, OVER_BUDGET_TEAMS)
+
+
+def owner_monthly_usd(con: duckdb.DuckDBPyConnection, dimension: str) -> pd.DataFrame:
+    """EffectiveCost per value of an applied `alloc:` dimension (after allocation) and month, in USD.
+    `dimension` must be a column of alloc_costs (the caller takes it from the applied rules)."""
+    column = '"' + dimension.replace('"', '""') + '"'
+    frame = con.execute(
+        f"""
+        SELECT {column} AS owner, CAST(date_trunc('month', ChargeDay) AS DATE) AS month,
+               sum(CAST(EffectiveCost AS DOUBLE) * CASE BillingCurrency WHEN 'EUR' THEN ? ELSE 1 END) AS usd
+        FROM alloc_costs GROUP BY ALL
+        """,
+        [EUR_USD],
+    ).df()
+    return frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
+
+
+def owner_budget_frame(window: Window, monthly: pd.DataFrame, dimension: str, owners: list[str]) -> pd.DataFrame:
+    """Budgets for the allocation's owner dimension (the showback default), planned as the teams'
+    are: so that packs and the Showback page have a budget to compare with out of the box."""
+    return _planned(window, monthly, dimension, tuple(owners), ())
+
+
+def _planned(
+    window: Window, monthly: pd.DataFrame, dimension: str, owners: tuple[str, ...], over: tuple[str, ...]
+) -> pd.DataFrame:
     months = [start.date() for start, _ in window.periods]
     months += [add_months(months[-1], k) for k in (1, 2, 3)]
     full = [start.date() for start, end in window.periods if end <= window.end]
     anchor = full[-1] if full else months[0]
     stretch = 1.0 if full else (window.periods[-1][1] - window.periods[-1][0]).days / max(window.days, 1)
     rows = []
-    for team in TEAMS:
-        costs = monthly[monthly["team"] == team].set_index("month")["usd"]
+    for owner in owners:
+        costs = monthly[monthly["owner"] == owner].set_index("month")["usd"]
         base = float(costs.get(anchor, 0.0)) * stretch or float(costs.max() if len(costs) else 0.0) or 1000.0
-        factor = 0.93 if team in OVER_BUDGET_TEAMS else 1.12
+        factor = 0.93 if owner in over else 1.12
         k_anchor = months.index(anchor)
         for k, month in enumerate(months):
             amount = base * (1 + BUDGET_GROWTH) ** (k - k_anchor) * factor
-            rows.append(("tag:team", team, month, round(amount, -1 if amount < 10_000 else -2), "USD"))
+            rows.append((dimension, owner, month, round(amount, -1 if amount < 10_000 else -2), "USD"))
     return pd.DataFrame(rows, columns=["owner_dimension", "owner", "month", "amount", "currency"])
 
 

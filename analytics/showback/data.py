@@ -43,6 +43,7 @@ class PackData:
     unowned: tuple[str | None, ...]
     owners: pd.DataFrame  # owner, cost, shared, previous, budget (NaN: none), budget_months
     by_service: pd.DataFrame  # owner, ServiceName, cost, shared
+    by_source: pd.DataFrame  # owner, source (file), cost, shared: each owner's part of each source
     daily: pd.DataFrame  # owner, day, cost
     resources: pd.DataFrame  # owner, ResourceId, ResourceName, cost (top per owner + the rest)
     coverage: pd.DataFrame  # owner, key, tagged, total
@@ -107,6 +108,7 @@ def gather(engine: Engine, fx: FxTable, request: PackRequest, progress: Progress
     owners = owners.merge(budgets, on=OWNER, how="left").fillna({COST: 0.0, SHARED: 0.0})
     say(0.2, "services and daily trend")
     by_service = query([owner, "ServiceName"])
+    by_source = query([owner, "x_SourceFile"]).rename(columns={"x_SourceFile": "source"})
     daily = query([owner], Grain.DAY).rename(columns={PERIOD: "day"})[[OWNER, "day", COST]]
     say(0.35, "resources")
     resources = _top_resources(query([owner, "ResourceId", "ResourceName"]))
@@ -131,6 +133,7 @@ def gather(engine: Engine, fx: FxTable, request: PackRequest, progress: Progress
         unowned=unowned,
         owners=owners,
         by_service=by_service,
+        by_source=by_source,
         daily=daily,
         resources=resources,
         coverage=coverage,

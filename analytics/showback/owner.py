@@ -6,17 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-from openpyxl.chart import LineChart, Reference
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from analytics.queries import COST, SHARED
 from analytics.showback.cents import allocate_to, cents
 from analytics.showback.data import OWNER, PackData
 from analytics.showback.figures import OwnerRow
-from analytics.showback.safe import set_text
+from analytics.showback.grid import LineChart, Sheet
 from analytics.showback.words import owner_label
-from analytics.showback.xl import BOLD, Column, TableNames, finish, new_sheet, title, write_table
+from analytics.showback.xl import BOLD, ID_CAP, Column, TableNames, finish, title, write_table
 
 TOP_SERVICES = 15
 
@@ -25,17 +22,16 @@ def _penny(amounts: pd.Series, target: Decimal) -> list[Decimal]:
     return allocate_to([float(v) for v in amounts], target)
 
 
-def _block(ws: Worksheet, row: int, text: str) -> int:
-    cell = ws.cell(row=row, column=1)
-    set_text(cell, text)
-    cell.font = BOLD
+def _block(ws: Sheet, row: int, text: str) -> int:
+    ws.text(row, 1, text, BOLD)
     return row + 1
 
 
-def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, sheet: str) -> None:
+def owner_sheet(book: list[Sheet], data: PackData, names: TableNames, row: OwnerRow, sheet: str) -> None:
     """`row` is an owner's Summary line (not the no-owner line: that is the Unallocated sheet)."""
     request = data.request
-    ws = new_sheet(wb, sheet)
+    ws = Sheet(sheet)
+    book.append(ws)
 
     def mine(values: pd.Series) -> pd.Series:
         return values.map(lambda v: v == row.owner).astype(bool)
@@ -50,6 +46,7 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
                 "The lines of each table are rounded to the cent so that they add up to this total (the largest "
                 "remainders take the cents).",
             ],
+            across=4,
         )
         + 1
     )
@@ -66,12 +63,13 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
         values.append(
             [f"all other services ({len(services) - TOP_SERVICES})", rest_total - rest_shared, rest_shared, rest_total]
         )
+    chart_row = top  # the trend's chart sits beside the first table, where a reader starts
     top = _block(ws, top, "Top services")
     columns = [
-        Column("Service", width=36),
-        Column("Direct cost", "money", 16),
-        Column("Shared cost received", "money", 16),
-        Column("Total", "money", 16),
+        Column("Service", cap=ID_CAP),
+        Column("Direct cost", "money"),
+        Column("Shared cost received", "money"),
+        Column("Total", "money"),
     ]
     _, last = write_table(ws, top, columns, values, names, f"{tag}_services", request.currency)
 
@@ -81,7 +79,7 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
         [owner_label(r["ResourceId"]) if r["ResourceId"] is not None else "", owner_label(r["ResourceName"]), amount]
         for r, amount in zip(resources.to_dict("records"), _penny(resources[COST], row.total), strict=True)
     ]
-    columns = [Column("Resource id", width=36), Column("Resource name", width=16), Column("Cost", "money", 16)]
+    columns = [Column("Resource id", cap=ID_CAP), Column("Resource name", cap=30), Column("Cost", "money")]
     _, last = write_table(ws, top, columns, values, names, f"{tag}_resources", request.currency)
 
     top = _block(ws, max(last, top + 1) + 2, "Tag coverage of this owner's spend (after allocation)")
@@ -91,10 +89,10 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
         for c in coverage.to_dict("records")
     ]
     columns = [
-        Column("Tag key", width=36),
-        Column("Spend carrying the key", "money", 16),
-        Column("Owner's spend", "money", 16),
-        Column("Coverage", "percent", 16),
+        Column("Tag key"),
+        Column("Spend carrying the key", "money"),
+        Column("Owner's spend", "money"),
+        Column("Coverage", "percent"),
     ]
     _, last = write_table(ws, top, columns, values, names, f"{tag}_coverage", request.currency)
 
@@ -103,17 +101,8 @@ def owner_sheet(wb: Workbook, data: PackData, names: TableNames, row: OwnerRow, 
     values = [
         [d["day"], amount] for d, amount in zip(daily.to_dict("records"), _penny(daily[COST], row.total), strict=True)
     ]
-    columns = [Column("Day (UTC)", "date", 14), Column("Cost", "money", 16)]
+    columns = [Column("Day (UTC)", "date"), Column("Cost", "money")]
     first, last = write_table(ws, top, columns, values, names, f"{tag}_daily", request.currency)
     if last >= first:
-        chart = LineChart()
-        chart.title = "Daily cost"
-        chart.y_axis.title = request.currency
-        chart.y_axis.numFmt = "#,##0"
-        chart.x_axis.number_format = "yyyy-mm-dd"
-        chart.height, chart.width = 8, 22
-        chart.legend = None
-        chart.add_data(Reference(ws, min_col=2, min_row=top, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-        ws.add_chart(chart, f"F{top}")
+        ws.charts.append(LineChart("Daily cost", request.currency, top, first, last, 1, 2, chart_row, 6))
     finish(ws, "A3")

@@ -60,12 +60,16 @@ def table_name(wanted: str, used: set[str]) -> str:
 
 
 def file_name(wanted: str, used: set[str]) -> str:
-    """A file-system-safe, unique stem for one owner's workbook in a zip or a folder."""
-    base = re.sub(r"[^A-Za-z0-9._ -]", "_", clean_text(wanted)).strip(" .") or "owner"
-    base = base[:80]
+    """A readable stem for one owner's workbook, safe on Windows, macOS and Linux and in a zip, and
+    unique (case-insensitively, as Windows and macOS compare names): "Data & AI" -> "Data-and-AI".
+    Letters of any script stay (zip names are UTF-8); "&" reads "and"; every other run of characters
+    that a file system or a shell treats specially becomes one hyphen."""
+    text = clean_text(wanted).replace("&", " and ")
+    base = re.sub(r"[^\w.]+", "-", text, flags=re.UNICODE).replace("_", "-")
+    base = re.sub(r"-{2,}", "-", base).strip("-.")[:80].strip("-.") or "owner"
     name, n = base, 1
     while name.lower() in {u.lower() for u in used}:
         n += 1
-        name = f"{base} ({n})"
+        name = f"{base}-{n}"
     used.add(name)
     return name

@@ -8,35 +8,18 @@ import io
 import zipfile
 from collections.abc import Callable, Iterator
 
-from openpyxl import Workbook
-
 from analytics.showback import owner as owner_sheets
 from analytics.showback import sheets
 from analytics.showback.data import PackData
 from analytics.showback.figures import OwnerRow, owner_rows, rounding_row
+from analytics.showback.grid import Sheet
+from analytics.showback.render import to_bytes
 from analytics.showback.safe import file_name, sheet_name
 from analytics.showback.xl import TableNames
 
 MAX_OWNER_SHEETS = 250  # owners with a sheet (or a workbook) of their own, largest first
 Progress = Callable[[float, str], None]
 FIXED_SHEETS = ("Cover", "Summary", "By service", "Shared costs", "Unallocated", "Reconciliation")
-
-
-def _new(generated_at: dt.datetime) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
-    # The document's own dates are the generation time, so nothing else in the file moves.
-    naive = generated_at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    wb.properties.created = naive
-    wb.properties.modified = naive
-    wb.properties.creator = "FinOps Lens"
-    return wb
-
-
-def _bytes(wb: Workbook) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def with_sheets(rows: list[OwnerRow]) -> list[OwnerRow]:
@@ -49,7 +32,8 @@ def pack(data: PackData, generated_at: dt.datetime, progress: Progress | None = 
     say = progress or (lambda fraction, message: None)
     rows = owner_rows(data)
     rows.append(rounding_row(data, rows))
-    wb, names = _new(generated_at), TableNames()
+    wb: list[Sheet] = []
+    names = TableNames()
     used = set(FIXED_SHEETS)
     owners = with_sheets(rows)
     sheets.cover(wb, data, names, generated_at)
@@ -62,17 +46,18 @@ def pack(data: PackData, generated_at: dt.datetime, progress: Progress | None = 
     sheets.unallocated(wb, data, names, rows)
     sheets.reconciliation(wb, data, names)
     say(1.0, "saving")
-    return _bytes(wb)
+    return to_bytes(wb, generated_at)
 
 
 def owner_pack(data: PackData, row: OwnerRow, rows: list[OwnerRow], generated_at: dt.datetime) -> bytes:
     """One owner's workbook: Cover, its Summary line, its sheet and what it received from pools."""
-    wb, names = _new(generated_at), TableNames()
-    sheets.cover(wb, data, names, generated_at, subject=f", {data.request.owner} = {row.label}")
+    wb: list[Sheet] = []
+    names = TableNames()
+    sheets.cover(wb, data, names, generated_at, subject=f", {data.request.owner} = {row.label}", only=row.owner)
     sheets.summary(wb, data, names, [row], 1)
     owner_sheets.owner_sheet(wb, data, names, row, sheet_name(row.label, set(FIXED_SHEETS)))
     sheets.shared_costs(wb, data, names, rows, only=row.owner)
-    return _bytes(wb)
+    return to_bytes(wb, generated_at)
 
 
 def owner_packs(

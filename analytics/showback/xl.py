@@ -1,34 +1,35 @@
-"""Writing tables the way a finance reader expects them in Excel: a bold header, currency formats,
-an Excel table (with its autofilter), sensible widths, frozen headers and landscape fit-to-width
-printing. Data text goes through `safe.set_text`; only the pack's own SUM formulas are formulas."""
+"""Tables the way a finance reader expects them in Excel: a bold wrapped header, currency formats,
+an Excel table (with its autofilter), frozen headers and landscape fit-to-width printing, laid out
+on a grid.Sheet that render.py writes. Data text goes through `Sheet.text` (never a formula); only
+the pack's own formulas are formulas, each with the value it computes."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
-
-from analytics.showback.safe import set_text, table_name
+from analytics.showback.grid import Sheet, Span, Style, TableSpec
+from analytics.showback.safe import table_name
 
 EXCEL_ROWS = 1_048_576  # rows in a worksheet
 PERCENT = "0.0%"
 INTEGER = "#,##0"
 DATE = "yyyy-mm-dd"
-TITLE = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-NOTE = Font(italic=True, color="555555")
-HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+TITLE = Style(bold=True, size=14, fit=False)
+BOLD = Style(bold=True)
+NOTE = Style(italic=True, color="555555", fit=False, wrap=True)
+ASIDE = Style(italic=True, color="555555", fit=False)  # a note beside a table: one line, never wrapped
+HEADER = Style(bold=True, fill="DDE4EE", header=True)
+WRAP = Style(wrap=True)
+ID_CAP = 40.0  # resource ids and file names: wider than this, they wrap
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
+@functools.cache
 def money_format(currency: str, decimals: int = 2) -> str:
     """Two decimals (four for a unit cost), thousands separators, negatives red with a minus, and the
     currency shown."""
@@ -44,8 +45,17 @@ def money_format(currency: str, decimals: int = 2) -> str:
 class Column:
     header: str
     kind: str = "text"  # text | money | unit (money per unit, 4 decimals) | percent | integer | date | formula
-    width: float = 14.0
+    cap: float | None = None  # text: widest the column grows; longer values wrap
     currency: str | None = None  # for money: overrides the table's currency
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell's text and the value it computes (stored with it for readers that do not
+    calculate)."""
+
+    text: str
+    value: Any
 
 
 class TableNames:
@@ -58,39 +68,42 @@ class TableNames:
         return table_name(wanted, self.used)
 
 
-def title(ws: Worksheet, text: str, notes: Sequence[str] = ()) -> int:
-    """Sheet title in A1 and notes below it; returns the next free row."""
-    set_text(ws.cell(row=1, column=1), text)
-    ws.cell(row=1, column=1).font = TITLE
+def title(ws: Sheet, text: str, notes: Sequence[str] = (), across: int = 8) -> int:
+    """Sheet title in A1 and notes below it, each merged across `across` columns and wrapped so it
+    stays inside the printed width; returns the next free row."""
+    ws.text(1, 1, text, TITLE)
     for i, note in enumerate(notes, start=2):
-        set_text(ws.cell(row=i, column=1), note)
-        ws.cell(row=i, column=1).font = NOTE
+        ws.text(i, 1, note, NOTE)
+        ws.spans.append(Span(i, 1, max(across, 1)))
     return 2 + len(notes)
 
 
-def write_value(ws: Worksheet, row: int, col: int, value: Any, column: Column, currency: str) -> None:
-    cell = ws.cell(row=row, column=col)
+@functools.cache  # one Style per kind and currency, shared by every cell
+def number_style(kind: str, currency: str) -> Style:
+    if kind == "money":
+        return Style(number_format=money_format(currency))
+    if kind == "unit":
+        return Style(number_format=money_format(currency, 4))
+    if kind == "percent":
+        return Style(number_format=PERCENT)
+    if kind == "integer":
+        return Style(number_format=INTEGER)
+    if kind == "date":
+        return Style(number_format=DATE)
+    return Style()
+
+
+def write_value(ws: Sheet, row: int, col: int, value: Any, column: Column, currency: str) -> None:
     if value is None or (isinstance(value, float) and value != value):
         return  # NaN: nothing to show
     if column.kind == "text":
-        set_text(cell, value)
+        ws.text(row, col, value, WRAP if column.cap else None)
         return
-    if column.kind == "formula":
-        cell.value = value  # the pack's own formulas, never data
-    elif isinstance(value, Decimal):
-        cell.value = float(value)
+    style = number_style(column.kind, column.currency or currency)
+    if isinstance(value, Formula):
+        ws.formula(row, col, value.text, value.value, style)
     else:
-        cell.value = value
-    if column.kind == "money":
-        cell.number_format = money_format(column.currency or currency)
-    elif column.kind == "unit":
-        cell.number_format = money_format(column.currency or currency, 4)
-    elif column.kind == "percent":
-        cell.number_format = PERCENT
-    elif column.kind == "integer":
-        cell.number_format = INTEGER
-    elif column.kind == "date":
-        cell.number_format = DATE
+        ws.put(row, col, value, style)
 
 
 def cap(rows: list[list[Any]], columns: Sequence[Column], room: int) -> tuple[list[list[Any]], int]:
@@ -108,7 +121,7 @@ def cap(rows: list[list[Any]], columns: Sequence[Column], room: int) -> tuple[li
 
 
 def write_table(
-    ws: Worksheet,
+    ws: Sheet,
     top: int,
     columns: Sequence[Column],
     rows: list[list[Any]],
@@ -121,45 +134,30 @@ def write_table(
     table (a total row). Returns (first, last) data row; last < first when there are no rows."""
     rows, folded = cap(rows, columns, EXCEL_ROWS - top - reserve)
     if folded:
-        note = ws.cell(row=top - 1, column=len(columns) + 2)
-        set_text(note, f"Capped: the last line adds up {folded:,} rows that do not fit in an Excel sheet.")
-        note.font = NOTE
+        ws.text(
+            top - 1,
+            len(columns) + 2,
+            f"Capped: the last line adds up {folded:,} rows that do not fit in an Excel sheet.",
+            ASIDE,
+        )
     for col, column in enumerate(columns, start=1):
-        cell = ws.cell(row=top, column=col)
-        set_text(cell, column.header)
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        letter = get_column_letter(col)
-        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, column.width)
+        ws.text(top, col, column.header, HEADER)
+        if column.cap:
+            ws.max_widths[col] = min(ws.max_widths.get(col, column.cap), column.cap)
     for r, values in enumerate(rows, start=top + 1):
         for col, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
             write_value(ws, r, col, value, column, currency)
     last = top + len(rows)
     if rows:
-        ref = f"A{top}:{get_column_letter(len(columns))}{last}"
-        table = Table(displayName=names.new(name), ref=ref)
-        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-        ws.add_table(table)
+        headers = tuple(str(ws.value(top, c)) for c in range(1, len(columns) + 1))
+        ws.tables.append(TableSpec(names.new(name), top, 1, last, len(columns), headers))
     else:
-        set_text(ws.cell(row=top + 1, column=1), "(none)")
-        ws.cell(row=top + 1, column=1).font = NOTE
+        ws.text(top + 1, 1, "(none)", ASIDE)
     return top + 1, last
 
 
-def finish(ws: Worksheet, freeze: str, header_row: int | None = None) -> None:
-    """Frozen panes, landscape fit-to-width printing, the header repeated on printed pages."""
-    ws.freeze_panes = freeze
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if header_row is not None:
-        ws.print_title_rows = f"{header_row}:{header_row}"
-
-
-def new_sheet(wb: Workbook, name: str) -> Worksheet:
-    ws = wb.create_sheet(name)
-    ws.sheet_view.showGridLines = False
-    return ws
+def finish(ws: Sheet, freeze: str, header_row: int | None = None) -> None:
+    """Frozen panes, and the rows printed on every page: the table's header where the sheet is one
+    table, else the sheet's title."""
+    ws.freeze = freeze
+    ws.repeat = (header_row, header_row) if header_row is not None else (1, 1)

@@ -10,7 +10,7 @@ from typing import cast
 import altair as alt
 import pandas as pd
 
-from analytics.charts import GROUP, MAX_POINTS, PERIOD, SYMBOLS, _scale, _styled
+from analytics.charts import GROUP, MAX_POINTS, PERIOD, SYMBOLS, color_scale, styled
 from analytics.schema import Grain
 
 UNIT = "unit"  # column names inside chart data (dimension names are not valid field names)
@@ -69,7 +69,7 @@ def unit_cost_over_time(
     data = frame[[PERIOD, GROUP, UNIT]].copy()
     data[PERIOD] = pd.to_datetime(data[PERIOD])
     title = f"{currency} per {metric}"
-    color = alt.Color(f"{GROUP}:N", title=group_title, scale=_scale(order, colors), sort=list(order))
+    color = alt.Color(f"{GROUP}:N", title=group_title, scale=color_scale(order, colors), sort=list(order))
     base = alt.Chart(data).transform_calculate(money=unit_expr(UNIT, currency))
     encode = {
         "x": _x(grain),
@@ -97,7 +97,7 @@ def unit_cost_over_time(
                 tooltip=[alt.Tooltip(f"{GROUP}:N", title=group_title), alt.Tooltip("money:N", title="Target")],
             )
         )
-    return _styled(cast(alt.Chart, alt.layer(*layers).properties(height=max(320, 18 * len(order) + 40))))
+    return styled(cast(alt.Chart, alt.layer(*layers).properties(height=max(320, 18 * len(order) + 40))))
 
 
 def metric_over_time(frame: pd.DataFrame, *, grain: Grain, metric: str, group_title: str | None = None) -> alt.Chart:
@@ -116,7 +116,7 @@ def metric_over_time(frame: pd.DataFrame, *, grain: Grain, metric: str, group_ti
         encode["color"] = alt.Color(f"{GROUP}:N", title=group_title)
         tooltip.insert(1, alt.Tooltip(f"{GROUP}:N", title=group_title))
     line = alt.Chart(data).mark_line(invalid="break-paths-filter-domains", point=True, color="#5C6370")
-    return _styled(line.encode(**encode).properties(height=240))
+    return styled(line.encode(**encode).properties(height=240))
 
 
 def change_waterfall(
@@ -135,7 +135,7 @@ def change_waterfall(
     data["amount"] = [before, cost_part, volume_part, after]
     palette = alt.Scale(domain=["level", "up", "down"], range=["#0072B2", "#D55E00", "#009E73"])
     title = f"{currency} per {metric}"
-    return _styled(
+    return styled(
         alt.Chart(data)
         .transform_calculate(money=unit_expr("amount", currency))
         .mark_bar(size=40)

@@ -52,6 +52,13 @@ def catalog(engine: Engine) -> dict[str, MetricInfo]:
     return found
 
 
+def stamp(engine: Engine) -> str:
+    """Changes whenever the stored metrics do: loading metrics leaves the cost data, and so the
+    store's own version, as it was, so caches of unit costs key on this as well."""
+    row = engine.query("SELECT count(*) AS n, sum(value) AS s, max(date) AS d FROM business_metrics")
+    return "|".join(str(v) for v in row.iloc[0].tolist())
+
+
 def default_metric(found: dict[str, MetricInfo]) -> str | None:
     if DEFAULT_METRIC in found:
         return DEFAULT_METRIC

@@ -19,7 +19,6 @@ from analytics.input_files import FileRefused, read_rows, replace_rows
 from analytics.queries import UnknownDimension, check_dimension
 
 REQUIRED = ("date", "metric", "value")
-OPTIONAL = ("dimension", "owner")
 KEY = ["date", "metric", "dimension", "owner"]
 MAX_LISTED = 20
 # A day, as ISO 8601 (optionally with a midnight time, as spreadsheets and Parquet exports write it).

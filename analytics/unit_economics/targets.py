@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,8 @@ TARGET = "target"
 GAP = "gap"
 GAP_PCT = "gap_pct"
 TOTAL = ""  # the owner key of the company's total, as the file writes it
+MAX_TARGET = 1e12  # a unit cost above a trillion is a typo, not a target
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class TargetsError(ValueError):
@@ -30,8 +34,11 @@ def default_targets_path() -> Path:
     return Path(os.environ.get("FINOPS_UNIT_TARGETS") or DATA_DIR / "unit_targets.csv")
 
 
-def load_targets(path: Path) -> pd.DataFrame:
-    """Every target in the file (none when it does not exist yet)."""
+def load_targets(
+    path: Path, currencies: Collection[str] | None = None, dimensions: Collection[str] | None = None
+) -> pd.DataFrame:
+    """Every target in the file (none when it does not exist yet). `currencies` (those of the FX table
+    and the data) and `dimensions` (those of the data), when given, are the only ones accepted."""
     if not path.exists():
         return pd.DataFrame(columns=list(COLUMNS))
     try:
@@ -49,13 +56,31 @@ def load_targets(path: Path) -> pd.DataFrame:
             raise TargetsError(f"{path}: line {i + 2}, field metric: empty")
         if pd.isna(number) or not math.isfinite(number) or number < 0:
             raise TargetsError(f"{path}: line {i + 2}, field target: {frame.at[i, TARGET]!r} is not a number >= 0")
-        if frame.at[i, "currency"] == "":
-            raise TargetsError(f"{path}: line {i + 2}, field currency: empty")
+        if number > MAX_TARGET:
+            raise TargetsError(f"{path}: line {i + 2}, field target: {frame.at[i, TARGET]!r} is more than 1e12")
+        _check_row(path, i + 2, frame.loc[i], currencies, dimensions)
     keys = frame[["metric", "owner_dimension", "owner", "currency"]]
     dupes = keys.duplicated()
     if dupes.any():
         raise TargetsError(f"{path}: line {int(dupes.idxmax()) + 2}: a second target for the same metric and owner")
     return frame.assign(target=numbers.astype(float))
+
+
+def _check_row(
+    path: Path, line: int, row: pd.Series, currencies: Collection[str] | None, dimensions: Collection[str] | None
+) -> None:
+    currency, dimension, owner = row["currency"], row["owner_dimension"], row["owner"]
+    if currency == "":
+        raise TargetsError(f"{path}: line {line}, field currency: empty")
+    if not _CURRENCY.match(currency):
+        raise TargetsError(f"{path}: line {line}, field currency: {currency!r} is not an ISO code such as USD")
+    if currencies is not None and currency not in currencies:
+        known = ", ".join(sorted(currencies))
+        raise TargetsError(f"{path}: line {line}, field currency: {currency!r} has no exchange rate; known: {known}")
+    if (dimension == "") != (owner == ""):
+        raise TargetsError(f"{path}: line {line}: owner_dimension and owner are both set or both empty (the total)")
+    if dimensions is not None and dimension != "" and dimension not in dimensions:
+        raise TargetsError(f"{path}: line {line}, field owner_dimension: {dimension!r} is not a dimension of the data")
 
 
 def targets_for(frame: pd.DataFrame, metric: str, owner_dimension: str | None, currency: str) -> dict[str, float]:

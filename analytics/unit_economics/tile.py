@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from analytics.engine import Engine
 from analytics.fx import FxTable
+from analytics.periods import last_full_month, month_end, month_start
 from analytics.queries import PERIOD, data_span
 from analytics.schema import Filters, Grain, Metric
 from analytics.unit_economics.compute import UNIT_COST, unit_cost
@@ -32,9 +33,14 @@ class UnitTile:
         return (self.unit_cost - self.previous) / self.previous
 
 
-def _month_start(day: dt.date, back: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 - back
-    return dt.date(index // 12, index % 12 + 1, 1)
+def unit_name(metric: str) -> str:
+    """One unit of a metric named as a count: "order" from "orders", "active user" from "active_users".
+    Only a plain plural "s" is dropped ("sessions" -> "session", never "status" or "bus" -> "statu", "bu");
+    a word it cannot read stays as it is."""
+    *head, noun = metric.replace("_", " ").split(" ")
+    if len(noun) > 3 and noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
+        noun = noun[:-1]
+    return " ".join([*head, noun])
 
 
 def last_full_month_unit_cost(
@@ -48,11 +54,11 @@ def last_full_month_unit_cost(
     if name is None or span is None:
         return None
     last = span[1]
-    month = _month_start(last) if (last + dt.timedelta(days=1)).day == 1 else _month_start(last, 1)
-    if month < _month_start(span[0]):
+    month = last_full_month(last)
+    if month < month_start(span[0]):
         return None
-    before = _month_start(month, 1)
-    end = _month_start(month, -1) - dt.timedelta(days=1)
+    before = month_start(month, 1)
+    end = month_end(month)
     total = unit_cost(engine, fx, name, None, Grain.MONTH, Filters(before, end), basis, currency).total
     by_month = {row[PERIOD]: row[UNIT_COST] for _, row in total.iterrows()}
 

@@ -1,17 +1,20 @@
-"""Frames for the Data page: what is loaded, how fresh it is, what a load did, and which exchange
+"""The Data page's tables: what is loaded, how fresh it is, what a load did, and which exchange
 rates are in use. Every value from the data is shown as table text, never as Markdown."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from analytics.ingest.formats import FORMATS
+from analytics.ingest.report import IngestReport
+from analytics.source_names import UPLOAD_PREFIX as UPLOAD_PREFIX  # named so tables show the upload's name
+from analytics.source_names import shown_file as shown_file
+from analytics.source_names import shown_paths as shown_paths
 from analytics.sources import STALE_AFTER_DAYS as STALE_AFTER_DAYS  # for the page, which reads only ui
 from analytics.store import SAMPLE_FORMAT
-from ui.loading import UPLOAD_PREFIX, Outcome
 
 SAMPLE_LABEL = "Sample company"
 SOURCE_COLUMNS = [
@@ -36,19 +39,26 @@ RESULT_COLUMNS = [
 ]
 
 
+@dataclass
+class Outcome:
+    """What happened to one file: its ingest report, or the one-line reason it was rejected;
+    `source_id` is the source now holding its rows (for an unchanged file, the earlier copy)."""
+
+    file: str
+    report: IngestReport | None = None
+    error: str | None = None
+    source_id: int | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.error is not None
+
+
 def format_label(name: str) -> str:
     if name == SAMPLE_FORMAT:
         return SAMPLE_LABEL
     known = FORMATS.get(name)
     return known.label if known is not None else name
-
-
-def shown_file(path: str) -> str:
-    """An uploaded file by the name it was uploaded with; a file on the server by its path."""
-    parts = Path(path).parts
-    if any(part.startswith(UPLOAD_PREFIX) for part in parts[:-1]):
-        return f"{parts[-1]} (uploaded)"
-    return path
 
 
 def money(totals: dict[str, float]) -> str:
@@ -74,7 +84,7 @@ def sources_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
                 "Rows": int(entry["rows"]),
                 "BilledCost": money(entry["totals"]),
                 "Loaded at (UTC)": entry["ingested_at"].replace("T", " "),
-                "Fixes and warnings": "; ".join(notes) or "none",
+                "Fixes and warnings": shown_paths("; ".join(notes)) or "No fixes needed",
             }
         )
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
@@ -107,9 +117,9 @@ def freshness_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Provider", "Latest charge day (UTC)", "Days behind today", "Status"])
 
 
-def _skipped(report: Any) -> dict[str, int]:
+def _skipped(report: IngestReport) -> dict[str, int]:
     """Reasons rows were not loaded, with counts; rows unaccounted for by the report get one line."""
-    reasons = {str(k): int(v) for k, v in (getattr(report, "skipped", None) or {}).items()}
+    reasons = {str(k): int(v) for k, v in report.skipped.items()}
     unexplained = report.rows_read - report.rows_loaded - sum(reasons.values())
     if report.status != "unchanged" and unexplained > 0:
         reasons["not loaded (see the warnings)"] = unexplained
@@ -155,9 +165,9 @@ def notes_frame(outcomes: list[Outcome]) -> pd.DataFrame:
         if report.status == "unchanged":
             rows.append((name, "unchanged", "the same content is already loaded; nothing changed"))
         rows += [(name, "skipped", f"{count:,} rows: {reason}") for reason, count in _skipped(report).items()]
-        rows += [(name, "fixed", text) for text in report.fixes]
-        rows += [(name, "warning", text) for text in report.warnings]
-        rows += [(name, "replaced", text) for text in report.replaced]
+        rows += [(name, "fixed", shown_paths(text)) for text in report.fixes]
+        rows += [(name, "warning", shown_paths(text)) for text in report.warnings]
+        rows += [(name, "replaced", shown_paths(text)) for text in report.replaced]
     return pd.DataFrame(rows, columns=["File", "Note", "Detail"])
 
 

@@ -1,0 +1,200 @@
+"""CSV files into the raw table, all text: the rule is that a file Python's `csv` module reads with
+`strict=True` loads, with the same rows.
+
+DuckDB reads the file with an explicit dialect (the header and delimiter are read here, not
+guessed by its sniffer). When it cannot -- mixed line endings, rows longer than its line limit --
+Python's csv module reads it instead, and the load report says so. Either way a row with more or
+fewer fields than the header refuses the file, naming the row: a row cut off before its last
+fields would otherwise load with empty costs. The one exception: a row may stop before columns
+that no row of the file fills (a header naming more columns than the export writes), with a warning."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+import pyarrow as pa
+
+from analytics.ingest.report import IngestError, IngestReport
+from analytics.store import first_line
+
+FIELD_LIMIT = 32 << 20  # characters in one field (and DuckDB's bytes in one line)
+NULLS = ("", "NULL", "null")
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_HEADER_SAMPLE = 1 << 20
+_CHUNK = 20_000
+
+
+def read(
+    con: duckdb.DuckDBPyConnection, name: Path, data: Path, compression: str, report: IngestReport, table: str
+) -> None:
+    """Temp table `table`: a 1-based `_row` (blank lines not counted), then one text column per
+    header field. `data` is the file parsed; messages name `name`, the file as the user knows it."""
+    header, delimiter = _header(name, data, compression)
+    if delimiter != ",":
+        report.fix(f"fields separated by {DELIMITERS[delimiter]}s, not commas")
+    try:
+        _read_duckdb(con, data, compression, header, delimiter, table)
+        return
+    except duckdb.Error as exc:
+        reason = first_line(exc)
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    rows = _read_python(con, name, data, compression, header, delimiter, table, report)
+    report.warn(f"read with Python's csv module ({rows:,} rows) because DuckDB's CSV reader could not ({reason[:160]})")
+
+
+@contextmanager
+def _text(data: Path, compression: str) -> Iterator[TextIO]:
+    opener = gzip.open if compression == "gzip" else open
+    with opener(data, "rt", encoding="utf-8-sig", newline="") as handle:
+        yield handle
+
+
+def _header(name: Path, data: Path, compression: str) -> tuple[list[str], str]:
+    """The header's field names and the delimiter that splits it into the most fields."""
+    try:
+        with _text(data, compression) as handle:
+            sample = handle.read(_HEADER_SAMPLE)
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: not UTF-8 text ({exc.reason}); re-export the file as UTF-8") from exc
+    best: tuple[list[str], str] = ([], ",")
+    for delimiter in DELIMITERS:
+        try:
+            fields = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, strict=True), [])
+        except csv.Error:
+            continue
+        if len(fields) > len(best[0]):
+            best = (fields, delimiter)
+    header, delimiter = best
+    if len(header) < 2:
+        raise IngestError(f"{name}: not a readable CSV file (no comma, semicolon, tab or pipe between its fields)")
+    seen: dict[str, int] = {}
+    for position, field in enumerate(header, start=1):
+        key = field.strip().lower()
+        if key in seen:
+            raise IngestError(f"{name}, line 1: column {field!r} appears twice (fields {seen[key]} and {position})")
+        seen[key] = position
+    # An unnamed column still needs a name in the table; DuckDB's own reader would call it columnN.
+    return [field or f"column{position}" for position, field in enumerate(header)], delimiter
+
+
+def _read_duckdb(
+    con: duckdb.DuckDBPyConnection, data: Path, compression: str, header: list[str], delimiter: str, table: str
+) -> None:
+    # Strict mode refuses a row of the wrong width (null_padding would hide a cut-off row), and a
+    # parallel reader handles quoted newlines only without null padding.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, * FROM read_csv(?, "
+        "header = true, auto_detect = false, columns = ?, delim = ?, quote = '\"', escape = '\"', "
+        f"nullstr = ?, compression = ?, strict_mode = true, max_line_size = {FIELD_LIMIT})",
+        [str(data), dict.fromkeys(header, "VARCHAR"), delimiter, list(NULLS), compression],
+    )
+
+
+def _read_python(
+    con: duckdb.DuckDBPyConnection,
+    name: Path,
+    data: Path,
+    compression: str,
+    header: list[str],
+    delimiter: str,
+    table: str,
+    report: IngestReport,
+) -> int:
+    """Stream the rows into `table` in chunks; returns how many there are."""
+    columns = ", ".join(f"{_ident(h)} VARCHAR" for h in header)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (_row BIGINT, {columns})")
+    previous = csv.field_size_limit(FIELD_LIMIT)
+    line = 1
+    rows = 0
+    short: dict[int, tuple[int, int, int]] = {}  # fields found -> (rows, first row, its line)
+    try:
+        with _text(data, compression) as handle:
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            next(reader, None)
+            chunk: list[list[str]] = []
+            for record in reader:
+                if not record:
+                    continue  # a blank line is no row, in DuckDB's reading too
+                rows += 1
+                if len(record) != len(header):
+                    if len(record) > len(header):
+                        raise IngestError(_width(name, rows, reader.line_num, len(header), header, len(record)))
+                    count, first, first_line_ = short.get(len(record), (0, rows, reader.line_num))
+                    short[len(record)] = (count + 1, first, first_line_)
+                    record = record + [""] * (len(header) - len(record))
+                chunk.append(record)
+                line = reader.line_num
+                if len(chunk) == _CHUNK:
+                    _insert(con, table, rows - len(chunk) + 1, chunk, len(header))
+                    chunk = []
+            _insert(con, table, rows - len(chunk) + 1, chunk, len(header))
+    except csv.Error as exc:
+        problem = str(exc)
+        if "field larger than field limit" in problem:
+            problem = f"a field is longer than the {FIELD_LIMIT >> 20} MB limit"
+        raise IngestError(f"{name}: row {rows + 1} (after line {line}): not readable as CSV ({problem})") from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: after line {line}: not UTF-8 text; re-export the file as UTF-8") from exc
+    finally:
+        csv.field_size_limit(previous)
+    if short:
+        _check_short_rows(con, name, table, header, short, report)
+    return rows
+
+
+def _check_short_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: Path,
+    table: str,
+    header: list[str],
+    short: dict[int, tuple[int, int, int]],
+    report: IngestReport,
+) -> None:
+    """Rows that stop before the header's last columns load only when no row of the file has a
+    value in those columns (a header naming columns the export never fills, as AWS CURs do);
+    otherwise a row was cut off, and loading it would leave its last values -- costs, often -- empty."""
+    narrowest = min(short)
+    counts = ", ".join(f"count({_ident(h)})" for h in header[narrowest:])
+    filled = con.execute(f"SELECT {counts} FROM {table}").fetchone() or ()
+    used = [narrowest + i for i, n in enumerate(filled) if n]
+    if used:
+        found = min((f for f in short if f <= max(used)), key=lambda f: short[f][1])
+        _, row, line = short[found]
+        raise IngestError(_width(name, row, line, len(header), header, found))
+    total = sum(count for count, _, _ in short.values())
+    report.warn(
+        f"{total:,} rows end before the last {len(header) - narrowest} columns, which no row fills "
+        f"({', '.join(header[narrowest:][:5])}): read as empty"
+    )
+
+
+def _width(name: Path, row: int, line: int, expected: int, header: list[str], found: int) -> str:
+    where = f"{name}: row {row} (line {line}): expected {expected} fields, found {found}"
+    if found < expected:
+        return f"{where}; the row stops after column {header[found - 1]!r} (cut off?)"
+    return f"{where}; more fields than the header names"
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, first: int, chunk: list[list[str]], width: int) -> None:
+    if not chunk:
+        return
+    arrays = {"_row": pa.array(range(first, first + len(chunk)), pa.int64())}
+    for index in range(width):
+        arrays[f"c{index}"] = pa.array([None if r[index] in NULLS else r[index] for r in chunk], pa.string())
+    frame = pa.table(arrays)
+    con.register("_csv_chunk", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _csv_chunk")
+    finally:
+        con.unregister("_csv_chunk")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
