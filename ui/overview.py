@@ -15,6 +15,7 @@ import streamlit as st
 from analytics import spend_change
 from analytics.allocation.coverage import allocated_share
 from analytics.anomalies import Event
+from analytics.anomalies.rootcause import where
 from analytics.charts import GROUP, PERIOD, colors_for, money_text, spend_over_time
 from analytics.commitments import Kpis, kpis
 from analytics.compare import order as spend_order
@@ -158,17 +159,17 @@ def trend_chart(daily: pd.DataFrame, last: dt.date, currency: str) -> alt.Chart:
 def anomaly_line(event: Event) -> tuple[str, str | None]:
     """The one-line root cause in words ('Service BigQuery in account data-prod, resource vm-01:
     +$123.45/day since 3 Oct') and, when a resource id was shortened, the full id for a tooltip."""
-    found = {c.dimension: c.value for c in event.root_cause}
+    cause = where(event)
     head = f"{fmt.label(event.dimension)} {event.value}"
-    if "ServiceName" in found and event.dimension != "ServiceName":
-        head += f", service {found['ServiceName']}"
-    if "SubAccountName" in found and event.dimension != "SubAccountName":
-        head += f" in account {found['SubAccountName']}"
-    full = found.get("ResourceId")
+    if cause.service:
+        head += f", service {cause.service}"
+    if cause.account:
+        head += f" in account {cause.account}"
+    full = cause.resource
     if full:
-        head += f", resource {short_id(str(full))}"
+        head += f", resource {short_id(full)}"
     per_day = money_text(event.impact / event.days, event.currency)
-    tooltip = f"Resource id: {full}" if full and short_id(str(full)) != str(full) else None
+    tooltip = f"Resource id: {full}" if full and short_id(full) != full else None
     return f"{head}: +{per_day}/day since {event.start.day} {event.start:%b}", tooltip
 
 

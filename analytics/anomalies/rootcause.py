@@ -142,16 +142,35 @@ def explain(engine: Engine, fx: FxTable, event: Event) -> list[Cause]:
     return sorted(causes, key=lambda c: c.contribution, reverse=True)
 
 
+@dataclass(frozen=True)
+class Where:
+    """What the root cause adds to an event's own dimension: its service and account (unless the
+    event is one of those already) and the resource, each None when the drill did not reach it."""
+
+    service: str | None
+    account: str | None
+    resource: str | None
+
+
+def where(event: Event) -> Where:
+    found = {c.dimension: str(c.value) for c in event.root_cause}
+    return Where(
+        service=found.get("ServiceName") if event.dimension != "ServiceName" else None,
+        account=found.get("SubAccountName") if event.dimension != "SubAccountName" else None,
+        resource=found.get("ResourceId"),
+    )
+
+
 def sentence(event: Event, money: str) -> str:
     """One line such as `ServiceName=X in account Y, resource Z: +$1,234/day since 3 Oct`; `money` is
     the formatted impact per day."""
-    found = {c.dimension: c.value for c in event.root_cause}
+    cause = where(event)
     head = f"{event.dimension}={event.value}"
-    if "ServiceName" in found and event.dimension != "ServiceName":
-        head += f", ServiceName={found['ServiceName']}"
-    if "SubAccountName" in found and event.dimension != "SubAccountName":
-        head += f" in account {found['SubAccountName']}"
-    if "ResourceId" in found:
-        head += f", resource {found['ResourceId']}"
+    if cause.service:
+        head += f", ServiceName={cause.service}"
+    if cause.account:
+        head += f" in account {cause.account}"
+    if cause.resource:
+        head += f", resource {cause.resource}"
     since = f"{event.start.day} {event.start:%b}"
     return f"{head}: +{money}/day since {since}"

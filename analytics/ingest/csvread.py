@@ -21,6 +21,7 @@ from typing import TextIO
 import duckdb
 import pyarrow as pa
 
+from analytics.ingest.jsonl import ident
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.store import first_line
 
@@ -108,7 +109,7 @@ def _read_python(
     report: IngestReport,
 ) -> int:
     """Stream the rows into `table` in chunks; returns how many there are."""
-    columns = ", ".join(f"{_ident(h)} VARCHAR" for h in header)
+    columns = ", ".join(f"{ident(h)} VARCHAR" for h in header)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (_row BIGINT, {columns})")
     previous = csv.field_size_limit(FIELD_LIMIT)
     line = 1
@@ -161,7 +162,7 @@ def _check_short_rows(
     value in those columns (a header naming columns the export never fills, as AWS CURs do);
     otherwise a row was cut off, and loading it would leave its last values -- costs, often -- empty."""
     narrowest = min(short)
-    counts = ", ".join(f"count({_ident(h)})" for h in header[narrowest:])
+    counts = ", ".join(f"count({ident(h)})" for h in header[narrowest:])
     filled = con.execute(f"SELECT {counts} FROM {table}").fetchone() or ()
     used = [narrowest + i for i, n in enumerate(filled) if n]
     if used:
@@ -194,7 +195,3 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, first: int, chunk: list[
         con.execute(f"INSERT INTO {table} SELECT * FROM _csv_chunk")
     finally:
         con.unregister("_csv_chunk")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

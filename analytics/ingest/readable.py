@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.ingest.focus import RAW
+from analytics.ingest.jsonl import ident
 from analytics.ingest.report import IngestError
 
 # (source field, SQL of its text in `_raw r`, SQL true when the text is unreadable, what it should be)
@@ -38,7 +39,7 @@ def as_text(con: duckdb.DuckDBPyConnection) -> None:
     types = [(r[0], str(r[1]).upper()) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
     if all(kind == "VARCHAR" for _, kind in types):
         return
-    quoted = [('"' + name.replace('"', '""') + '"', kind) for name, kind in types]
+    quoted = [(ident(name), kind) for name, kind in types]
     selects = ", ".join(f"{_text(column, kind)} AS {column}" for column, kind in quoted)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_text AS SELECT _row, {selects} FROM {RAW}")
     con.execute(f"DROP TABLE {RAW}")
