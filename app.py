@@ -15,6 +15,7 @@ from ui import boundary, data, filters, overview  # noqa: E402, F401  (overview 
 # The database is ready (first_start.wait() above built the sample if it had to). Everything below runs
 # inside the boundary: whatever fails shows one error box, and the other pages (the Data page first,
 # which can remove the source at fault) keep working.
+data.new_run()  # this run reads the newest generation of the store, whatever cron writes meanwhile
 ready = boundary.guard("The cost database", data.engine)
 page = st.navigation(
     {

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 from tqdm import tqdm
 
@@ -19,7 +18,7 @@ from analytics.allocation.cli import RULES_HELP, open_allocated
 from analytics.allocation.rules import RulesError
 from analytics.cli_common import COMMON, Handler, UsageError, db_path, parse_date, to_cent
 from analytics.csv_safety import write_csv
-from analytics.engine import DuckDBEngine
+from analytics.engine import DuckDBEngine, EngineError
 from analytics.export import ExportError, check_request, export_focus
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
@@ -29,7 +28,7 @@ from analytics.logs import log_failure, log_path, one_line
 from analytics.queries import COST, PERIOD, SHARED, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
 from analytics.sources import SourceNotFound, find_source, list_sources, remove_source
-from analytics.store import StoreError, connect, first_line
+from analytics.store import StoreError, connect, first_line, writing
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +85,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analytics.commitments.cli",
     "analytics.unit_economics.cli",
     "analytics.showback.cli",
+    "analytics.store_cli",
 )
 
 
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SourceNotFound as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
-    except duckdb.Error as exc:
+    except EngineError as exc:
         print(f"error: database: {first_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -127,22 +127,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from analytics.sample import DEFAULT_ROWS, build_sample
 
-    con = connect(db_path(args))
-    try:
-        with _progress_bar(total=100, unit="%") as bar:
+    with writing(db_path(args)) as con, _progress_bar(total=100, unit="%") as bar:
 
-            def progress(fraction: float, message: str) -> None:
-                if bar is not None:
-                    bar.n = round(fraction * 100)
-                    bar.set_description(message)
-                    bar.refresh()
+        def progress(fraction: float, message: str) -> None:
+            if bar is not None:
+                bar.n = round(fraction * 100)
+                bar.set_description(message)
+                bar.refresh()
 
-            rows = args.rows or DEFAULT_ROWS
-            summary = build_sample(
-                con, rows=rows, months=args.months, seed=args.seed, as_of=args.as_of, progress=progress
-            )
-    finally:
-        con.close()
+        rows = args.rows or DEFAULT_ROWS
+        summary = build_sample(con, rows=rows, months=args.months, seed=args.seed, as_of=args.as_of, progress=progress)
     print(
         f"sample built: {summary.rows:,} line items, {summary.months} months to {summary.as_of}, "
         f"seed {summary.seed}, {summary.seconds:.1f} s -> {db_path(args)}"
@@ -151,20 +145,16 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    con = connect(db_path(args))
-    try:
-        with _progress_bar(total=None, unit="file") as bar:
+    with writing(db_path(args)) as con, _progress_bar(total=None, unit="file") as bar:
 
-            def progress(done: int, total: int, path: str) -> None:
-                if bar is not None:
-                    bar.total = total
-                    bar.n = done
-                    bar.set_description(Path(path).name)
-                    bar.refresh()
+        def progress(done: int, total: int, path: str) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.set_description(Path(path).name)
+                bar.refresh()
 
-            reports = ingest_paths(con, args.paths, args.format, progress, keep_going=True)
-    finally:
-        con.close()
+        reports = ingest_paths(con, args.paths, args.format, progress, keep_going=True)
     rejected = [r for r in reports if r.status == "rejected"]
     for report in rejected:
         print(f"error: {report.error}", file=sys.stderr)
@@ -214,16 +204,13 @@ _REMOVE_HINT = (
 
 
 def _remove(args: argparse.Namespace) -> int:
-    con = connect(db_path(args))
-    try:
+    with writing(db_path(args)) as con:
         source_id, source = find_source(con, args.source)
         if not args.yes and not _confirmed(f"Remove source {source_id} ({source}) and its rows?"):
             raise UsageError(
                 f"nothing removed: `remove {args.source}` asks for confirmation; add --yes to remove without asking"
             )
         files = remove_source(con, source_id)
-    finally:
-        con.close()
     print(f"removed source {source_id}: {', '.join(files)}")
     return 0
 

@@ -5,12 +5,15 @@ the same `query`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import duckdb
 import pandas as pd
 
 Params = Sequence[Any] | Mapping[str, Any]
+# The embedded engine's connection and error, named here so that no other module imports DuckDB.
+Connection: TypeAlias = duckdb.DuckDBPyConnection
+EngineError: TypeAlias = duckdb.Error
 
 
 class Engine(Protocol):

@@ -8,10 +8,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analytics.engine import Connection
 from analytics.schema import FOCUS_12_COLUMNS, MONEY, QUANTITY, TEXT, TIME
 
 BATCH_ROWS = 100_000
@@ -39,7 +39,7 @@ def focus_schema() -> pa.Schema:
 
 
 def export_focus(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     out: Path,
     start: dt.date | None = None,
     end: dt.date | None = None,

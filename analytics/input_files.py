@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from analytics.engine import Connection
 from analytics.store import first_line, transaction
 
 
@@ -39,7 +39,7 @@ def read_rows(name: str, data: bytes | None = None, refused: type[FileRefused] =
         raise refused(name, [f"cannot read the file ({first_line(exc)})"]) from exc
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, delete_sql: str, insert_sql: str) -> int:
+def replace_rows(con: Connection, rows: pd.DataFrame, delete_sql: str, insert_sql: str) -> int:
     """Delete the stored rows that `rows` replace, then insert `rows`, all or nothing; both statements
     read the new rows as `_new`. Returns how many stored rows were replaced."""
     cur = con.cursor()

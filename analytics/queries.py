@@ -13,6 +13,7 @@ import pandas as pd
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
 from analytics.schema import (
+    ALLOC_PREFIX,
     COLUMN_DIMENSIONS,
     END_SANE_DAY,
     EVERYTHING,
@@ -52,21 +53,23 @@ class SpendResult:
 
 def tag_keys(engine: Engine) -> list[str]:
     """Tag keys present in the data, most used first."""
+    # Summed per tag set first: the join then meets a few hundred sets, not every rollup row.
     frame = engine.query(
-        "SELECT t.TagKey, sum(abs(r.EffectiveCost)) AS spend FROM alloc_tags t "
-        "JOIN alloc_costs r ON r.x_TagSetId = t.x_TagSetId GROUP BY t.TagKey ORDER BY spend DESC, t.TagKey"
+        "WITH s AS (SELECT x_TagSetId, sum(abs(EffectiveCost)) AS spend FROM alloc_costs "
+        "WHERE x_TagSetId IS NOT NULL GROUP BY 1) "
+        "SELECT t.TagKey, sum(s.spend) AS spend FROM alloc_tags t JOIN s ON s.x_TagSetId = t.x_TagSetId "
+        "GROUP BY t.TagKey ORDER BY spend DESC, t.TagKey"
     )
     return [str(k) for k in frame["TagKey"]]
 
 
 def virtual_dimensions(engine: Engine) -> list[str]:
     """The `alloc:` dimensions of the applied rules, then `alloc:shared_pool`."""
-    frame = engine.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'alloc_costs' "
-        "AND starts_with(column_name, 'alloc:') ORDER BY column_name = ?, ordinal_position",
-        [SHARED_POOL],
-    )
-    return [str(c) for c in frame["column_name"]]
+    # The table's own columns, from an empty result: far cheaper than the catalog views, and this
+    # runs for every alloc: dimension a query checks.
+    columns = [str(c) for c in engine.query("SELECT * FROM alloc_costs LIMIT 0").columns]
+    virtual = [c for c in columns if c.startswith(ALLOC_PREFIX)]
+    return sorted(virtual, key=lambda c: c == SHARED_POOL)  # stable: the rules' order, the pool last
 
 
 def dimensions(engine: Engine) -> list[str]:
@@ -171,8 +174,7 @@ class _Sql:
 
     def from_where(self) -> str:
         where = " AND ".join(self.where) or "TRUE"
-        fx = f"LEFT JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = {self.day}"
-        return f"FROM {self.table} r {' '.join(self.joins)} {fx} WHERE {where}"
+        return f"FROM {self.table} r {' '.join(self.joins)} WHERE {where}"
 
 
 def _period(grain: Grain, day: str) -> str | None:
@@ -203,15 +205,22 @@ def spend(
         keys.append(f"{period} AS {PERIOD}")
     sql.restrict(filters)
     amount = f'r."{metric.value}"'
-    select = ", ".join([*keys, "r.BillingCurrency AS _currency"])
+    outer = [f"g.{k.rsplit(' AS ', 1)[1]}" for k in keys]
+    # Summed per group, currency and day first, then converted at each day's rate: exactly the sum of
+    # the converted rows (DECIMAL), with the join and the multiplications on the groups, not the rows.
     query = f"""
-        SELECT {select},
-               sum({converted(amount)}) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
-               sum({converted(amount)}) FILTER (WHERE fx.factor IS NOT NULL AND r.x_Shared)
-                   AS {SHARED},
-               sum({amount}) FILTER (WHERE fx.factor IS NULL) AS _unconverted,
-               count(*) FILTER (WHERE fx.factor IS NULL) AS _unconverted_rows
-        {sql.from_where()}
+        WITH g AS (
+            SELECT {", ".join([*keys, "r.BillingCurrency AS _currency", f"{sql.day} AS _day"])},
+                   sum({amount}) AS _amount, sum({amount}) FILTER (WHERE r.x_Shared) AS _shared, count(*) AS _rows
+            {sql.from_where()}
+            GROUP BY ALL
+        )
+        SELECT {", ".join([*outer, "g._currency"])},
+               sum({converted("g._amount")}) FILTER (WHERE fx.factor IS NOT NULL) AS {COST},
+               sum({converted("g._shared")}) FILTER (WHERE fx.factor IS NOT NULL) AS {SHARED},
+               sum(g._amount) FILTER (WHERE fx.factor IS NULL) AS _unconverted,
+               CAST(coalesce(sum(g._rows) FILTER (WHERE fx.factor IS NULL), 0) AS BIGINT) AS _unconverted_rows
+        FROM g LEFT JOIN fx ON fx.currency = g._currency AND fx.day = g._day
         GROUP BY ALL
     """
     span = data_span(engine)
@@ -269,9 +278,18 @@ def dimension_values(
     expr = sql.dimension(dimension)
     sql.restrict(filters)
     where = " AND ".join(sql.where) or "TRUE"
-    frame = engine.query(
-        f"SELECT {expr} AS value, sum(abs(r.EffectiveCost)) AS spend FROM {sql.table} r {' '.join(sql.joins)} "
-        f"WHERE {where} GROUP BY 1 ORDER BY spend DESC NULLS LAST, 1 LIMIT ?",
-        [*sql.params, limit],
-    )
+    if is_tag(dimension):
+        # Summed per tag set first, then joined to the tag's values: the join meets a few hundred sets.
+        sets = f"SELECT r.x_TagSetId, sum(abs(r.EffectiveCost)) AS spend FROM {sql.table} r WHERE {where} GROUP BY 1"
+        frame = engine.query(
+            f"WITH r AS ({sets}) SELECT {expr} AS value, sum(r.spend) AS spend FROM r {' '.join(sql.joins)} "
+            "GROUP BY 1 ORDER BY spend DESC NULLS LAST, 1 LIMIT ?",
+            [*sql.where_params, *sql.join_params, limit],
+        )
+    else:
+        frame = engine.query(
+            f"SELECT {expr} AS value, sum(abs(r.EffectiveCost)) AS spend FROM {sql.table} r {' '.join(sql.joins)} "
+            f"WHERE {where} GROUP BY 1 ORDER BY spend DESC NULLS LAST, 1 LIMIT ?",
+            [*sql.params, limit],
+        )
     return [None if pd.isna(v) else str(v) for v in frame["value"]]

@@ -9,13 +9,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from analytics.allocation.refresh import refresh
-from analytics.engine import Engine
+from analytics.allocation.apply import is_current
+from analytics.allocation.refresh import Status, current_rules, refresh
+from analytics.allocation.rules import default_rules_path
+from analytics.engine import Connection, Engine
 from analytics.ingest.files import file_hash
 from analytics.schema import CENT
-from analytics.store import SAMPLE_FORMAT, delete_sample, get_meta, set_meta, transaction
+from analytics.store import SAMPLE_FORMAT, delete_sample, get_meta, reader, refuse_foreign, set_meta, transaction
 
 # A provider whose latest day with charges is more than this many days before today (UTC) is
 # stale. Providers deliver a day's charges one to two days late (AWS CUR and Azure exports refresh
@@ -25,14 +25,40 @@ STALE_AFTER_DAYS = 3
 EMPTIED_KEY = "emptied_by_user_at"
 
 
-def data_version(engine: Engine) -> str:
-    """Changes with every load and removal (count of sources, newest id, latest ingest time): the
-    loaded data's version, for cache keys."""
-    row = engine.query("SELECT count(*) AS n, max(x_SourceId) AS id, max(x_IngestedAt) AS at FROM sources")
-    return "|".join(str(v) for v in row.iloc[0].tolist())
+def settled(db: Path) -> Status | None:
+    """The rules in force when the store can be shown as it is; None when opening it needs a write
+    first (the sample on a first start, or the allocation behind the rules or the data)."""
+    if not (db / "manifest.json").is_file():
+        refuse_foreign(db)
+        return None
+    con = reader(db)
+    try:
+        rules, error = current_rules(con)
+        if needs_sample(con) or not is_current(con, rules):
+            return None
+        return Status(rules, default_rules_path(), error)
+    finally:
+        con.close()
 
 
-def needs_sample(con: duckdb.DuckDBPyConnection) -> bool:
+def loaded_files(db: Path) -> list[tuple[int, str]]:
+    """(id, file) of every loaded source in the newest generation."""
+    con = reader(db)
+    try:
+        rows = con.execute("SELECT x_SourceId, x_SourceFile FROM sources ORDER BY x_SourceId").fetchall()
+    finally:
+        con.close()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def shows_sample(engine: Engine) -> bool:
+    """True when everything loaded is the generated sample, built to its end."""
+    formats = engine.query("SELECT DISTINCT x_SourceFormat AS f FROM sources")["f"].tolist()
+    done = engine.query("SELECT count(*) AS n FROM meta WHERE key = 'sample_as_of'")["n"].iloc[0]
+    return formats == [SAMPLE_FORMAT] and bool(done)
+
+
+def needs_sample(con: Connection) -> bool:
     """Whether the app should build the sample company on opening this database: nothing is loaded
     (unless a user removed everything on purpose), or a sample build was cut short (its rows are
     there but not the `sample_as_of` it writes last)."""
@@ -42,7 +68,7 @@ def needs_sample(con: duckdb.DuckDBPyConnection) -> bool:
     return not formats and get_meta(con, EMPTIED_KEY) is None
 
 
-def source_of(con: duckdb.DuckDBPyConnection, path: Path, unchanged: bool) -> int | None:
+def source_of(con: Connection, path: Path, unchanged: bool) -> int | None:
     """The source holding a file's rows after an ingest: for a file that was already loaded, the
     earlier source with the same bytes; else the newest source loaded from that path."""
     if unchanged:
@@ -98,7 +124,7 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
     return list(result.values())
 
 
-def remove_source(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:
+def remove_source(con: Connection, source_id: int) -> list[str]:
     """Remove one source's line items, rollup rows and provenance in one transaction; returns the
     files removed. Any source of the sample company removes the whole sample, with the tables only
     the sample fills (utilisation, budgets, business metrics)."""
@@ -124,7 +150,7 @@ def remove_source(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:
     return files
 
 
-def find_source(con: duckdb.DuckDBPyConnection, reference: str) -> tuple[int, str]:
+def find_source(con: Connection, reference: str) -> tuple[int, str]:
     """(id, file) of the source named by `reference`: its id, the file path as stored, or a file name
     that only one source has. Raises SourceNotFound, with the candidates when several match."""
     text = reference.strip()
@@ -145,7 +171,7 @@ def find_source(con: duckdb.DuckDBPyConnection, reference: str) -> tuple[int, st
     raise SourceNotFound(f"{text!r} names {len(named)} sources: {ids}; give the id")
 
 
-def _files(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[str]:
+def _files(con: Connection, where: str, params: list[Any]) -> list[str]:
     rows = con.execute(f"SELECT x_SourceFile FROM sources WHERE {where} ORDER BY x_SourceId", params).fetchall()
     return [str(r[0]) for r in rows]
 

@@ -29,7 +29,7 @@ if entries:
     st.caption("BilledCost is the invoice total of each source, per billing currency, before any conversion.")
     data_removal.remove_controls(entries)
 else:
-    st.info("Nothing is loaded. Upload your cost exports below, or give a path on the server.")
+    st.info("Nothing is loaded. Load your cost exports below.")
 
 st.subheader("Data freshness", anchor=False)
 fresh = queries.freshness()
@@ -57,11 +57,9 @@ st.caption(
     "one transaction, so a bad file is rejected whole and the others still load. A billing period delivered "
     "again replaces the earlier copy; the same file twice changes nothing."
 )
-st.info(
-    f"While the app runs it holds the database file `{data.db_path()}` open for writing, and DuckDB lets only one "
-    "process do that: the command line (`python -m analytics ingest`, and its other commands) cannot open the "
-    "same file meanwhile. Load through this page, or stop the app first.",
-    icon=":material/lock:",
+st.caption(
+    "The command line and cron can load files while the app serves (`python -m analytics ingest PATH`): "
+    "every page shows them at its next run. One load at a time; a second waits for the first."
 )
 data_loads.load_controls()
 data_loads.last_load(entries)

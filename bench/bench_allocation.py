@@ -1,7 +1,11 @@
-"""Allocation: re-applying changed rules to the whole history, and grouping by an `alloc:` dimension
-against grouping by a column or a tag.
+"""Allocation: re-applying changed rules to the whole history, grouping by an `alloc:` dimension
+against grouping by a column or a tag, and the Allocation page's server-side open after a load.
 
     python -m bench.bench_allocation --rows 10000000
+    python -m bench.bench_allocation --rows 10000000 --page     # the page only (AppTest, caches cold)
+
+The page: a private copy of the store; each round publishes a new generation (what a load from cron
+does), then times the page's run, beside its dominant SQL on a plain DuckDB connection (the floor).
 
 Re-apply: the shipped rules and a variant of them (the Support pool split evenly instead of
 proportionally) are applied in turn, so every round is a real change. Group-by: `spend()` by month
@@ -20,7 +24,7 @@ from analytics.fx import load_fx
 from analytics.queries import spend
 from analytics.schema import EVERYTHING, Grain
 from analytics.store import DATA_DIR, connect
-from bench.common import peak_rss_mb, sample_db
+from bench.common import page_after_loads, peak_rss_mb, private_store, sample_db
 
 GROUP_BYS = ("SubAccountName", "tag:team", "alloc:business_unit", "alloc:shared_pool")
 
@@ -29,7 +33,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--page", action="store_true", help="time the Allocation page's open after a load")
     args = parser.parse_args()
+    if args.page:
+        with private_store(args.rows) as store:
+            page_after_loads("app_pages/allocation.py", store, args.rounds)
+        print(f"peak RSS {peak_rss_mb():.0f} MB")
+        return
     shipped = load_rules(DATA_DIR / "allocation.yaml")
     variant = parse_rules(shipped.text.replace("split: proportional", "split: even"))
     con = connect(sample_db(args.rows))

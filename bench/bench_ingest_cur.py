@@ -1,9 +1,15 @@
-"""Ingest of a 1,000,000-row AWS legacy CUR CSV.gz into an empty database: wall time and peak memory.
+"""Ingest of a 1,000,000-row AWS legacy CUR CSV.gz into an empty store: wall time and peak memory,
+beside the FinOps Foundation's focus-converter 1.0.0 converting the same file to FOCUS Parquet.
 
 The file repeats the real sample (tests/data/real/aws-cur) with its dates shifted by whole months,
 its resource ids and usage accounts varied and a `team` tag added, so rows stay distinct and realistic.
 
-python -m bench.bench_ingest_cur --rows 1000000
+focus-converter pins old libraries (polars 0.20, pyarrow<15), so it lives in a venv of its own, never
+in requirements: python3 -m venv bench/out/fc-venv && bench/out/fc-venv/bin/pip install focus-converter==1.0.0 \
+"multimethod<1.11" "click<8.2" (the two pins: docs/reference/focus.md 6.2). Without that venv the
+comparison is skipped, with a message.
+
+python -m bench.bench_ingest_cur --rows 1000000 [--fc-venv bench/out/fc-venv]
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import csv
 import gzip
 import io
 import re
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from bench.common import OUT, PROJECT, timed_ingest
+from bench.bench_ingest import Run, ingest, loaded, timed
+from bench.common import OUT, PROJECT
 
 SAMPLE = PROJECT / "tests" / "data" / "real" / "aws-cur" / "cur-legacy-anonymous.csv"
 _MONTH = re.compile(r"(20\d\d)-(\d\d)-")
@@ -65,12 +74,46 @@ def make_cur(rows: int) -> Path:
     return path
 
 
+def focus_converter(venv: Path, source: Path) -> Run | None:
+    """focus-converter 1.0.0 converting `source` to FOCUS Parquet (None when `venv` lacks it)."""
+    program = venv / "bin" / "focus-converter"
+    if not program.exists():
+        print(f"focus-converter: skipped, {program} not found (see this module's docstring to install it)")
+        return None
+    out = Path(tempfile.mkdtemp(prefix="fc-out-"))
+    try:
+        command = [str(program), "convert", "--provider", "aws-cur", "--data-path", str(source)]
+        command += ["--data-format", "csv", "--export-path", f"{out}/", "--export-format", "parquet"]
+        run = timed(command, cwd=out)
+        written = sorted(out.glob("*.parquet"))
+        if not written:
+            raise SystemExit(f"focus-converter wrote no Parquet file:\n{run.output[-2000:]}")
+        import duckdb
+
+        counted = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [[str(w) for w in written]])
+        rows = (counted.fetchone() or (0,))[0]
+        print(f"focus-converter 1.0.0 ({rows:,} rows converted to FOCUS Parquet): {run}")
+        return run
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--fc-venv", type=Path, default=OUT / "fc-venv", help="venv holding focus-converter")
     args = parser.parse_args()
-    target = OUT / f"ingest-cur-{args.rows}.duckdb"
-    print(f"ingest AWS CUR {timed_ingest(make_cur(args.rows), target)}")
+    source = make_cur(args.rows)
+    target = OUT / f"ingest-cur-{args.rows}.store"
+    ours = ingest(source, target)
+    print(f"ingest AWS CUR {loaded(target)}: {ours}")
+    shutil.rmtree(target, ignore_errors=True)
+    theirs = focus_converter(args.fc_venv, source)
+    if theirs is not None:
+        print(
+            f"focus-converter / ingest: {theirs.seconds / ours.seconds:.2f}x the time (target at least 3x), "
+            f"{theirs.peak_mb / ours.peak_mb:.2f}x the memory (target at least 4x)"
+        )
 
 
 if __name__ == "__main__":

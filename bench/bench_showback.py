@@ -6,6 +6,12 @@ Support pool split to it. The rules are applied to a private copy of the databas
 bench/out databases are only read), then the CLI runs in a child process: wall time and peak RSS.
 
     python -m bench.bench_showback [--rows 10000000]
+    python -m bench.bench_showback --rows 10000000 --page      # the page only (AppTest, caches cold)
+
+The page: the Showback page's server-side open after a load (a private copy of the store; each
+round publishes a new generation, so every cache is cold), beside its dominant SQL on a plain DuckDB
+connection (the floor). It gathers the default request: the last closed month, by the owner
+dimension of the shipped rules.
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from bench.common import OUT, PROJECT, sample_db
+from bench.common import OUT, PROJECT, current_file, page_after_loads, private_store, sample_db
 
 OWNERS = 50
 
 
 def rules_text(db: Path) -> str:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(current_file(db) if db.is_dir() else db), read_only=True)
     try:
         pairs = con.execute(
             """
@@ -72,11 +78,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--first", default="2025-11")
     parser.add_argument("--last", default="2026-11")
+    parser.add_argument("--page", action="store_true", help="time the Showback page's open after a load")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.page:
+        with private_store(args.rows) as store:
+            page_after_loads("app_pages/showback.py", store, args.rounds)
+        return
     source = sample_db(args.rows)
     copy = OUT / f"showback-{args.rows}.duckdb"
     if not copy.exists():
-        shutil.copy(source, copy)
+        shutil.copy(current_file(source) if source.is_dir() else source, copy)
     rules = OUT / "showback-rules.yaml"
     rules.write_text(rules_text(copy))
     cli = [sys.executable, "-m", "analytics"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,25 +22,24 @@ SAMPLE_AS_OF = dt.date(2026, 6, 15)
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small, deterministic sample (3 months to 15 Jun 2026), built once (cached on disk, shared by
     the xdist workers and later runs, tests/sample_cache.py) and copied here for this session."""
-    target = tmp_path_factory.mktemp("app") / "sample.duckdb"
+    return pristine_sample(tmp_path_factory.mktemp("app") / "sample.duckdb")
+
+
+def pristine_sample(target: Path) -> Path:
+    """The small sample as built, at `target`: not the session's copy, which app tests write to."""
     return cached_sample("app", target, rows=20_000, months=3, seed=7, as_of=SAMPLE_AS_OF)
 
 
 @pytest.fixture(scope="module")
-def sample_copy(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the session sample for a module that opens the database itself: the app tests hold
-    the original open read-write in this process, and DuckDB refuses a second, read-only connection."""
-    target = tmp_path_factory.mktemp("copy") / "sample.duckdb"
-    shutil.copy(sample_db, target)
-    return target
+def sample_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample as built for a module that changes it or needs it unchanged."""
+    return pristine_sample(tmp_path_factory.mktemp("copy") / "sample.duckdb")
 
 
 @pytest.fixture
-def sample(sample_db: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to a fresh copy of the session sample, for a test that changes it."""
-    path = tmp_path / "sample.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
+def sample(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write session on a fresh copy of the sample as built, for a test that changes it."""
+    con = connect(pristine_sample(tmp_path / "sample.duckdb"))
     yield con
     con.close()
 

@@ -15,7 +15,7 @@ import duckdb
 
 from analytics.ingest.report import IngestError
 from analytics.ingest.run import ingest_paths
-from analytics.store import connect
+from analytics.store import connect, reader
 from tests.focus_rows import row, write_csv
 from tests.fuzz_mutations import Case
 from tests.fuzz_oracle import Holds, holds
@@ -92,7 +92,7 @@ def attempt_cli(path: Path, db: Path, log: Path, companion: Path | None = None) 
     when it is refused; the store byte-for-byte as it was (db_fingerprint), or, with a good companion
     file in the same call, the companion loaded and the earlier sources' rows untouched."""
     fingerprint_before = db_fingerprint(db)
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         (last,) = con.execute("SELECT max(x_SourceId) FROM sources").fetchone()  # type: ignore[misc]
         before = _old_rows(con, last)
@@ -104,7 +104,7 @@ def attempt_cli(path: Path, db: Path, log: Path, companion: Path | None = None) 
         cwd=PROJECT, capture_output=True, text=True, timeout=300, env={**os.environ, "FINOPS_LOG": str(log)},
     )  # fmt: skip
     traceback = "Traceback" in result.stdout + result.stderr
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         ours = _of_file(con, path)
         good = _of_file(con, companion) if companion else None

@@ -105,18 +105,24 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _build(target: Path, rows: int | None, months: int, seed: int, as_of: dt.date) -> None:
+    """The sample as a single database file: a test's copy becomes a store when first opened (the
+    conversion every user with a database from before the store's generations goes through)."""
     from analytics.sample import build_sample
-    from analytics.store import connect
+    from analytics.store import snapshots, writing
 
-    con = connect(target)
+    folder = target.with_name(target.name + ".store")
+    shutil.rmtree(folder, ignore_errors=True)
     try:
-        if rows is None:
-            build_sample(con, months=months, seed=seed, as_of=as_of)
-        else:
-            build_sample(con, rows=rows, months=months, seed=seed, as_of=as_of)
-        con.execute("CHECKPOINT")  # everything in the one file that is copied
+        with writing(folder) as con:
+            if rows is None:
+                build_sample(con, months=months, seed=seed, as_of=as_of)
+            else:
+                build_sample(con, rows=rows, months=months, seed=seed, as_of=as_of)
+        built = snapshots.current(folder)
+        assert built is not None
+        os.replace(built.file, target)
     finally:
-        con.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cached_sample(label: str, target: Path, *, rows: int | None, months: int, seed: int, as_of: dt.date) -> Path:
@@ -128,7 +134,10 @@ def cached_sample(label: str, target: Path, *, rows: int | None, months: int, se
         with _locked(CACHE / f"{label}.lock"):
             if not built.exists():  # another worker may have built it while this one waited
                 for stale in CACHE.glob(f".{label}-*.building.duckdb*"):  # left by a killed run: the lock is ours
-                    stale.unlink(missing_ok=True)
+                    if stale.is_dir():
+                        shutil.rmtree(stale, ignore_errors=True)
+                    else:
+                        stale.unlink(missing_ok=True)
                 partial = CACHE / f".{label}-{key}-{os.getpid()}.building.duckdb"
                 wal = partial.with_name(partial.name + ".wal")
                 try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from analytics.showback.data import PackData, gather
 from analytics.showback.request import PackRequest
 from analytics.showback.workbook import pack
 from analytics.store import connect
+from tests.app_fixtures import pristine_sample
 
 MONTH = dt.date(2026, 5, 1)  # a whole month of the session sample (3 months to 15 Jun 2026)
 FX = load_fx(DEFAULT_FX_PATH)
@@ -37,7 +37,7 @@ AT = dt.datetime(2026, 6, 20, 8, 30, tzinfo=dt.UTC)
 def copy_with_rules(sample_db: Path, tmp_path: Path, rules: str = "") -> duckdb.DuckDBPyConnection:
     """A read-write copy of the sample with `rules` applied (none by default)."""
     path = tmp_path / "showback.duckdb"
-    shutil.copy(sample_db, path)
+    pristine_sample(path)
     con = connect(path)
     apply_rules(con, parse_rules(rules, "test rules"))
     return con

@@ -17,6 +17,7 @@ from analytics.cli import main
 from analytics.engine import DuckDBEngine
 from analytics.fx import load_fx
 from analytics.store import connect
+from tests.store_state import copy_store
 from tests.test_forecast_company import company_db  # noqa: F401
 
 
@@ -269,14 +270,13 @@ def test_an_incident_seen_twice_by_the_same_monitor_is_listed_once_in_also_seen_
 
 @pytest.mark.slow
 def test_the_owner_monitored_is_the_allocation_rules_owner_dimension(company_db: Path, tmp_path: Path) -> None:  # noqa: F811
-    import shutil
 
     from analytics.allocation.refresh import refresh
     from analytics.anomalies.series import monitored
     from analytics.queries import tag_keys
 
     copy = tmp_path / "company.duckdb"
-    shutil.copy(company_db, copy)
+    copy_store(company_db, copy)
     con = connect(copy)
     try:
         assert monitored(DuckDBEngine(con))[-1] == "tag:team"  # no rules applied: the team tag

@@ -5,7 +5,6 @@ impact is the sum of the open events any window lists."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from analytics.anomalies import find_events
 from analytics.engine import DuckDBEngine
 from analytics.fx import load_fx
 from analytics.store import connect
+from tests.store_state import copy_store
 from tests.test_forecast_company import company_db  # noqa: F401
 
 pytestmark = pytest.mark.slow  # a sample of their own, or the 13-month company
@@ -55,7 +55,7 @@ def test_the_overviews_open_impact_is_the_sum_of_the_open_events_every_window_li
     from tests.app_fixtures import new_app
 
     copy = tmp_path / "company.duckdb"
-    shutil.copy(company_db, copy)  # the app opens its database read-write
+    copy_store(company_db, copy)  # the app opens its database read-write
     (tmp_path / "budgets.csv").write_text("owner_dimension,owner,month,amount,currency\n")
     monkeypatch.setenv("FINOPS_DB", str(copy))
     monkeypatch.setenv("FINOPS_BUDGETS", str(tmp_path / "budgets.csv"))

@@ -8,13 +8,12 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.allocation.rules import parse_rules
-from analytics.store import DATA_DIR
-from tests.app_fixtures import new_app
+from analytics.store import DATA_DIR, reader
+from tests.app_fixtures import new_app, pristine_sample
 from tests.test_bad_input import run_cli
 
 SHIPPED = DATA_DIR / "allocation.yaml"
@@ -24,7 +23,7 @@ CENT = Decimal("0.01")
 @pytest.fixture
 def db(sample_db: Path, tmp_path: Path) -> Path:
     path = tmp_path / "sample.duckdb"
-    shutil.copy(sample_db, path)
+    pristine_sample(path)
     return path
 
 
@@ -38,7 +37,7 @@ def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def raw(db: Path, sql: str, params: list[object] | None = None) -> Decimal:
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         return Decimal(con.execute(sql, params or []).fetchall()[0][0]).quantize(CENT)
     finally:

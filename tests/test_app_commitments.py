@@ -87,3 +87,24 @@ def test_every_instrument_shows_its_recommendation_its_levels_and_the_rates_from
             row = source.removeprefix("default table (").removesuffix(")")
             assert source.startswith("default table (") and row.split(":")[0] == kind, source
             assert abs(discount - 100 * defaults[(row, term, payment)]) < 1e-9, (kind, family)  # shown in %
+
+
+def test_opening_the_page_reads_the_commitment_inventory_once(app_db: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The inventory is the page's one query over every commitment line item (most of them, at 10M):
+    # the table under Today and the plans share it rather than each running it.
+    import streamlit as st
+
+    from analytics.commitments import inventory as inventory_mod
+
+    calls = []
+    real = inventory_mod.inventory
+
+    def counted(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inventory_mod, "inventory", counted)
+    st.cache_data.clear()
+    at = _page(app_db)
+    assert [d.value for d in at.dataframe if "Commitment" in d.value.columns], "no inventory table"
+    assert len(calls) == 1

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.charts import money_text
+from analytics.store import generation, reader
 from tests.app_fixtures import PROJECT, new_app
+from tests.store_state import copy_store
 from tests.test_forecast_company import company_db  # noqa: F401
 
 HEADER = "owner_dimension,owner,month,amount,currency\n"
@@ -69,6 +69,22 @@ def test_a_bad_budgets_file_is_reported_with_its_line_and_the_page_still_works(
     assert at.error and any("line 2, amount: 'lots' is not a number" in t.value for t in at.text)
 
 
+def test_visiting_the_overview_and_the_forecast_publishes_no_new_generation(
+    app_db: Path, budgets_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write copies the store and publishes a generation, which empties every session's caches:
+    # an unchanged budgets file must not cost a visit one.
+    db = tmp_path / "store"
+    copy_store(app_db, db)
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    budgets_file.write_text(HEADER + "tag:team,ml,2026-11,8000,USD\n")
+    at = _run()  # loads the budgets file: one write
+    before = generation(db)
+    at.run()
+    _run("app_pages/forecast.py")
+    assert not at.exception and generation(db) == before
+
+
 def test_the_forecast_follows_the_sidebar_filters(app_db: Path, budgets_file: Path) -> None:
     at = _run("app_pages/forecast.py")
     everything = next(m.value for m in at.metric if m.label.startswith("Month end"))
@@ -90,7 +106,7 @@ def test_the_anomalies_page_explains_the_sample_companys_open_anomaly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     copy = budgets_file.parent / "company.duckdb"
-    shutil.copy(company_db, copy)  # the app opens its database read-write
+    copy_store(company_db, copy)  # the app opens its database read-write
     monkeypatch.setenv("FINOPS_DB", str(copy))
     at = new_app({"period": "last_90_days"}, page="app_pages/anomalies.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -132,9 +148,9 @@ def test_the_overview_spend_tiles_reconcile_with_the_line_items(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     copy = budgets_file.parent / "company.duckdb"
-    shutil.copy(company_db, copy)
+    copy_store(company_db, copy)
     monkeypatch.setenv("FINOPS_DB", str(copy))
-    con = duckdb.connect(str(company_db), read_only=True)
+    con = reader(company_db)
     try:
         last = con.execute("SELECT CAST(max(ChargePeriodStart) AS DATE) FROM line_items").fetchone()[0]
         this = last.replace(day=1)

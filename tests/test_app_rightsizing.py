@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 
-import duckdb
 import pytest
 
-from tests.app_fixtures import new_app
+from analytics.store import connect
+from tests.app_fixtures import new_app, pristine_sample
 
 PAGE = "app_pages/rightsizing.py"
 
@@ -72,8 +71,8 @@ def test_filtering_by_owner_narrows_the_table(app_db):
 
 def test_without_utilisation_the_page_says_how_to_load_it(sample_db, tmp_path, monkeypatch):
     copy = tmp_path / "no-util.duckdb"
-    shutil.copy(sample_db, copy)
-    con = duckdb.connect(str(copy))
+    pristine_sample(copy)
+    con = connect(copy)
     con.execute("DELETE FROM utilization")
     con.close()
     monkeypatch.setenv("FINOPS_DB", str(copy))

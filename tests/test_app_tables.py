@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +12,7 @@ import pytest
 
 from analytics.formatting import DASH, TABLE_FORMATS
 from tests.app_fixtures import PROJECT, new_app
+from tests.store_state import copy_store
 from tests.test_forecast_company import company_db  # noqa: F401
 
 PAGES = sorted(p.relative_to(PROJECT).as_posix() for p in (PROJECT / "app_pages").glob("*.py"))
@@ -86,7 +86,7 @@ def test_the_anomaly_tables_of_the_sample_company_write_numbers_one_way(
 ) -> None:
     # The small session sample has no anomaly over the $50 gate; the default company has open ones.
     copy = tmp_path / "company.duckdb"
-    shutil.copy(company_db, copy)  # the app opens its database read-write
+    copy_store(company_db, copy)  # the app opens its database read-write
     monkeypatch.setenv("FINOPS_DB", str(copy))
     at = new_app({"period": "last_90_days"}, page="app_pages/anomalies.py").run()
     assert not at.exception, [e.value for e in at.exception]

@@ -4,12 +4,11 @@ users, company-wide)."""
 from __future__ import annotations
 
 import json
-import shutil
 
-import duckdb
 import pytest
 
-from tests.app_fixtures import new_app
+from analytics.store import connect
+from tests.app_fixtures import new_app, pristine_sample
 
 PAGE = "app_pages/unit_economics.py"
 
@@ -78,8 +77,8 @@ def test_a_saved_target_shows_its_gap(app_db, targets):
 
 def test_without_metrics_the_page_says_how_to_load_them(sample_db, tmp_path, monkeypatch, targets):
     copy = tmp_path / "no-metrics.duckdb"
-    shutil.copy(sample_db, copy)
-    con = duckdb.connect(str(copy))
+    pristine_sample(copy)
+    con = connect(copy)
     con.execute("DELETE FROM business_metrics")
     con.close()
     monkeypatch.setenv("FINOPS_DB", str(copy))

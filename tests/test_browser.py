@@ -3,9 +3,9 @@ script is let finish, and no error may be on screen. Screenshots land in the tes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.app_fixtures import PROJECT
+from tests.app_fixtures import PROJECT, pristine_sample
 from tests.tools import require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -75,13 +75,20 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def server(chromium: str, sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     folder = tmp_path_factory.mktemp("server")
     log = folder / "streamlit.log"
     # The server opens its database read-write, and DuckDB lets one process do that: it gets its
     # own copy, since the app tests in this process may hold the session's sample open.
-    db = shutil.copy(sample_db, folder / "browser.duckdb")
+    db = pristine_sample(folder / "browser.duckdb")
     env = {**os.environ, "FINOPS_DB": str(db), "FINOPS_RULES": str(PROJECT / "data" / "allocation.yaml")}
+    with streamlit_server(env, log) as address:
+        yield address
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`streamlit run app.py` in `env`, its output to `log`: its address, once it answers."""
+    port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     with log.open("w") as out:

@@ -56,7 +56,7 @@ def _raw(con, first: dt.date, last: dt.date) -> list[tuple[str | None, str, floa
     ("start", "end"), [(dt.date(2026, 6, 1), dt.date(2026, 6, 30)), (dt.date(2026, 4, 1), dt.date(2026, 6, 30))]
 )
 def test_the_budgeted_owners_forecast_is_held_against_their_own_budgets(con, start, end):
-    budgets = read_table(con)
+    budgets = read_table(DuckDBEngine(con))
     view = owners_forecast(DuckDBEngine(con), FX, budgets, "USD", start, end, AHEAD, "tag:team")
     assert view is not None and view.owner_dimension == "tag:team"
     rows = con.execute(
@@ -83,7 +83,7 @@ def test_the_budgeted_owners_forecast_is_held_against_their_own_budgets(con, sta
 
 
 def test_the_month_figure_is_the_sum_of_the_per_owner_projections_so_nothing_contradicts(con):
-    budgets = read_table(con)
+    budgets = read_table(DuckDBEngine(con))
     engine = DuckDBEngine(con)
     view = owners_forecast(engine, FX, budgets, "USD", dt.date(2026, 6, 1), dt.date(2026, 6, 30), AHEAD, "tag:team")
     status = budget_status(engine, FX, budgets, "USD", company_ahead=AHEAD)

@@ -4,17 +4,17 @@ atomically; budget vs actual vs projection ties out to SQL on the raw line items
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analytics.budgets import BudgetError, budget_status, parse, read_table, save, sync
+from analytics.budgets import BudgetError, budget_status, needs_sync, parse, read_table, save, sync
 from analytics.budgets.status import HEADING_OVER, ON_TRACK, OVER
 from analytics.engine import DuckDBEngine
 from analytics.fx import load_fx
 from analytics.store import connect
+from tests.store_state import copy_store
 from tests.test_forecast_company import company_db  # noqa: F401
 
 HEADER = "owner_dimension,owner,month,amount,currency\n"
@@ -52,21 +52,38 @@ def test_a_wrong_header_is_refused() -> None:
 @pytest.fixture
 def db(company_db: Path, tmp_path: Path) -> Path:  # noqa: F811
     copy = tmp_path / "copy.duckdb"
-    shutil.copy(company_db, copy)
+    copy_store(company_db, copy)
     return copy
 
 
 def test_a_header_only_file_keeps_the_table_and_a_changed_file_replaces_it(db: Path, tmp_path: Path) -> None:
     con = connect(db)
     try:
-        shipped = read_table(con)
+        shipped = read_table(DuckDBEngine(con))
         path = tmp_path / "budgets.csv"
         path.write_text(HEADER)
-        assert not sync(con, path) and len(read_table(con)) == len(shipped) > 0
+        assert not sync(con, path) and len(read_table(DuckDBEngine(con))) == len(shipped) > 0
         path.write_text(HEADER + "tag:team,ml,2026-11,8000,USD\n")
         assert sync(con, path)
-        assert read_table(con)[["owner", "amount"]].values.tolist() == [["ml", 8000.0]]
+        assert read_table(DuckDBEngine(con))[["owner", "amount"]].values.tolist() == [["ml", 8000.0]]
         assert not sync(con, path)  # unchanged: not loaded again
+    finally:
+        con.close()
+
+
+def test_only_a_changed_file_with_rows_needs_a_sync(db: Path, tmp_path: Path) -> None:
+    con = connect(db)
+    try:
+        engine, path = DuckDBEngine(con), tmp_path / "budgets.csv"
+        assert not needs_sync(engine, path)  # no file
+        path.write_text(HEADER)
+        assert not needs_sync(engine, path)  # no rows: sync would keep the table
+        path.write_text(HEADER + "tag:team,ml,2026-11,8000,USD\n")
+        assert needs_sync(engine, path) and sync(con, path)
+        assert not needs_sync(engine, path)  # loaded: nothing to do, so no writer is opened
+        path.write_text(HEADER + "tag:team,ml,2026-11,lots,USD\n")
+        with pytest.raises(BudgetError, match="line 2, amount"):
+            needs_sync(engine, path)
     finally:
         con.close()
 
@@ -74,12 +91,12 @@ def test_a_header_only_file_keeps_the_table_and_a_changed_file_replaces_it(db: P
 def test_a_bad_file_leaves_the_table_as_it_was(db: Path, tmp_path: Path) -> None:
     con = connect(db)
     try:
-        before = read_table(con)
+        before = read_table(DuckDBEngine(con))
         path = tmp_path / "budgets.csv"
         path.write_text(HEADER + "tag:team,ml,2026-11,8000,USD\ntag:team,search,2026-11,lots,USD\n")
         with pytest.raises(BudgetError, match="line 3, amount"):
             sync(con, path)
-        pd.testing.assert_frame_equal(read_table(con), before)
+        pd.testing.assert_frame_equal(read_table(DuckDBEngine(con)), before)
     finally:
         con.close()
 
@@ -94,10 +111,10 @@ def test_saving_writes_the_file_and_the_table_together(db: Path, tmp_path: Path)
         )
         save(con, path, frame, ["tag:team"])
         assert path.read_text() == HEADER + "tag:team,ml,2026-11,7000.0,USD\n"
-        assert read_table(con)["amount"].tolist() == [7000.0]
+        assert read_table(DuckDBEngine(con))["amount"].tolist() == [7000.0]
         with pytest.raises(BudgetError):
             save(con, path, frame.assign(amount=-5.0), ["tag:team"])
-        assert read_table(con)["amount"].tolist() == [7000.0]
+        assert read_table(DuckDBEngine(con))["amount"].tolist() == [7000.0]
     finally:
         con.close()
 
@@ -106,7 +123,7 @@ def test_saving_writes_the_file_and_the_table_together(db: Path, tmp_path: Path)
 def test_budget_vs_actual_ties_out_and_flags_the_teams_heading_over(company_db: Path) -> None:  # noqa: F811
     con = connect(company_db, read_only=True)
     try:
-        status = budget_status(DuckDBEngine(con), load_fx(), read_table(con))
+        status = budget_status(DuckDBEngine(con), load_fx(), read_table(DuckDBEngine(con)))
         budgets = con.execute("SELECT owner, CAST(amount AS DOUBLE) FROM budgets WHERE month = '2026-11-01'").fetchall()
     finally:
         con.close()

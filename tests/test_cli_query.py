@@ -96,7 +96,7 @@ def test_bad_query_arguments_get_one_line_and_a_non_zero_exit(db: Path, args: li
 
 def test_a_database_that_does_not_exist_is_named(tmp_path: Path) -> None:
     result = run_cli("query", "--db", str(tmp_path / "none.duckdb"))
-    assert result.returncode != 0 and "none.duckdb: no database here yet" in result.stderr
+    assert result.returncode != 0 and "none.duckdb: no data here yet" in result.stderr
 
 
 def test_a_half_cent_rounds_up_in_query_output(tmp_path: Path) -> None:

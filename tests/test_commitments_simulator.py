@@ -16,6 +16,7 @@ from analytics.commitments.optimise import Group, analyse, break_even_drop, stre
 from analytics.commitments.plan import build_plan
 from analytics.commitments.simulate import best_level, curve, evaluate, prepare
 from analytics.engine import DuckDBEngine
+from analytics.ingest.load import build_rollup
 from analytics.store import connect
 
 
@@ -189,12 +190,14 @@ def _daily_db(path: Path) -> Path:
             con.execute(
                 """INSERT INTO line_items (ProviderName, ServiceName, RegionId, SkuId, SkuPriceDetails,
                    ChargeCategory, PricingCategory, PricingUnit, BillingCurrency, BillingAccountId,
-                   ChargePeriodStart, ChargePeriodEnd, ListCost, ContractedCost, EffectiveCost, BilledCost)
+                   ChargePeriodStart, ChargePeriodEnd, ListCost, ContractedCost, EffectiveCost, BilledCost,
+                   x_SourceId)
                    VALUES ('AWS', 'Amazon Elastic Compute Cloud', 'us-east-1', 'SKU1',
                    '{"InstanceType": "m6i.large", "InstanceSeries": "M6I", "OperatingSystem": "Linux"}',
-                   'Usage', 'Standard', 'Hours', 'USD', 'acct', ?, ?, ?, ?, ?, ?)""",
+                   'Usage', 'Standard', 'Hours', 'USD', 'acct', ?, ?, ?, ?, ?, ?, 1)""",
                 [f"2026-05-0{day} 00:00:00", f"2026-05-0{day + 1} 00:00:00", cost, cost, cost, cost],
             )
+        build_rollup(con, 1)  # as ingest does for every source: the pages read the daily rollup
     finally:
         con.close()
     return path

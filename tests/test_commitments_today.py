@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from analytics.commitments import kpis
@@ -15,7 +14,7 @@ from analytics.commitments.inventory import CorrectionsError, inventory, load_co
 from analytics.commitments.today import breakdown, by_type, over_time
 from analytics.engine import DuckDBEngine
 from analytics.ingest.run import ingest_paths
-from analytics.store import connect
+from analytics.store import connect, reader
 from tests.realdata import REALDATA
 
 SCENARIOS = REALDATA / "focus-spec-examples" / "commitment_discount_scenarios"
@@ -85,7 +84,7 @@ def test_the_inventory_reads_the_term_from_the_one_time_purchase(tmp_path: Path)
 
 
 def _raw(path: Path, sql: str, params: list[object]) -> float:
-    con = duckdb.connect(str(path), read_only=True)
+    con = reader(path)
     try:
         return float(con.execute(sql, params).fetchone()[0])  # type: ignore[index]
     finally:
@@ -178,3 +177,29 @@ def test_a_user_correction_sets_the_end_of_a_commitment(tmp_path: Path) -> None:
 
 def test_the_shipped_corrections_file_holds_no_rows() -> None:
     assert load_corrections() == {}
+
+
+def test_the_inventory_read_from_the_write_time_rollup_is_the_line_items_own(sample_copy: Path, tmp_path: Path) -> None:
+    from analytics.allocation.apply import apply_rules
+    from analytics.allocation.rules import EMPTY
+    from analytics.commitments import rollup
+    from tests.store_state import copy_store
+
+    con = connect(copy_store(sample_copy, tmp_path / "mine"))  # a write session on a copy of our own
+    try:
+        engine = DuckDBEngine(con)
+        con.execute("DELETE FROM meta WHERE key = ?", [rollup.STAMP_KEY])
+        assert rollup.source(engine) != rollup.TABLE
+        from_lines = inventory(engine, None, None, "EUR")
+        apply_rules(con, EMPTY)  # every write path re-applies the allocation, which rebuilds the rollup
+        assert rollup.source(engine) == rollup.TABLE
+        from_rollup = inventory(engine, None, None, "EUR")
+        assert len(from_lines) > 0
+        for column in ("id", "name", "account", "used_cost", "unused_cost", "hourly_commitment", "utilization",
+                       "realized_discount", "first_seen", "last_seen", "estimated_end", "end_basis"):  # fmt: skip
+            assert from_rollup[column].equals(from_lines[column]), column
+        # Sources changed without the rollup being rebuilt: it is not read (slower, never wrong).
+        con.execute("DELETE FROM sources WHERE x_SourceId = (SELECT max(x_SourceId) FROM sources)")
+        assert rollup.source(engine) != rollup.TABLE
+    finally:
+        con.close()

@@ -17,13 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from analytics.export import export_focus
 from analytics.schema import FOCUS_12_COLUMNS
+from analytics.store import reader
 from tests.realdata import REALDATA
 from tests.tools import require_validator
 
@@ -229,7 +229,7 @@ def test_there_is_a_real_focus_file_to_check() -> None:
 def test_the_export_has_exactly_the_focus_12_columns_typed_and_ties_out_to_the_cent(tmp_path: Path) -> None:
     db, out = tmp_path / "real.duckdb", tmp_path / "real.parquet"
     cli("ingest", REAL_FOCUS_FILES[0], "--db", db)
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         summary = export_focus(con, out)
         stored = dict(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from analytics.store import reader
+
 AS_OF = dt.date(2026, 11, 27)
 
 
@@ -23,9 +25,8 @@ def company_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_shared_company_is_the_default_sample(company_db: Path) -> None:
-    import duckdb
 
-    con = duckdb.connect(str(company_db), read_only=True)
+    con = reader(company_db)
     try:
         assert con.execute("SELECT value FROM meta WHERE key = 'sample_as_of'").fetchone() == (AS_OF.isoformat(),)
     finally:

@@ -13,7 +13,6 @@ Failures found are kept as named cases in tests/test_fuzz_regressions.py."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from tests.focus_rows import row, write_csv
 from tests.fuzz_checks import attempt, attempt_cli, judge, resident_store
 from tests.fuzz_mutations import BASES, BYTE_MUTATIONS, DIALECTS, NAMES, TABLE_MUTATIONS, Plan, build, plan
 from tests.fuzz_oracle import holds
+from tests.store_state import copy_store
 
 FUZZ_DEFAULT = 160  # the first seeds that reach every base, mutation, dialect and name
 CLI_EVERY = 30
@@ -46,7 +46,7 @@ def resident_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _store(resident_db: Path, folder: Path) -> Path:
     db = folder / "store.duckdb"
-    shutil.copy(resident_db, db)
+    copy_store(resident_db, db)
     return db
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from analytics.store import reader
 from tests.focus_rows import row, write_csv
 from tests.fuzz_checks import UNFORESEEN, Outcome, attempt, resident_store
 from tests.fuzz_mutations import _oci as oci_table
 from tests.fuzz_mutations import _snake as snake
 from tests.realdata import REALDATA
+from tests.store_state import copy_store
 
 AZURE_MCA = Path(__file__).parent / "data" / "azure" / "v2-camel-mca.csv"
 
@@ -30,7 +30,7 @@ def resident(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _attempt(path: Path, resident: Path, folder: Path) -> Outcome:
     db = folder / "store.duckdb"
-    shutil.copy(resident, db)
+    copy_store(resident, db)
     return attempt(path, db)
 
 
@@ -76,7 +76,7 @@ def test_a_focus_json_lines_file_with_tags_as_an_object_keeps_its_tags(resident:
     outcome = _attempt(path, resident, tmp_path)
     assert outcome.status == "loaded", outcome.message
     assert (outcome.total, outcome.rows) == (Decimal(10), 2)
-    con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
+    con = reader(tmp_path / "store.duckdb")
     try:
         tags = con.execute(
             "SELECT t.TagKey, t.TagValue FROM line_items r JOIN tag_sets t ON t.x_TagSetId = r.x_TagSetId "

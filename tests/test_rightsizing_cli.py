@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from analytics.store import reader
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOURS_PER_MONTH = 730
@@ -59,7 +60,7 @@ def test_cash_savings_leave_out_the_savings_on_hours_under_commitments(output):
 
 
 def window_hours_and_cost(db: Path, output: dict, resource_id: str) -> tuple[float, float]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         cost, last = con.execute(
             """SELECT sum(EffectiveCost), (SELECT max(CAST(ChargePeriodStart AS DATE)) FROM line_items)
@@ -87,7 +88,7 @@ def test_a_downsize_saves_the_list_price_share_of_its_cost(db):
     output = json.loads(done.stdout)
     down = next(r for r in output["recommendations"] if r["action"] == "downsize" and r["provider"] == "gcp")
     hours, cost = window_hours_and_cost(db, output, down["resource_id"])
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         prices = dict(
             con.execute(

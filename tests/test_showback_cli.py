@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
-import duckdb
 import openpyxl
 import pytest
 
 from analytics.cli import main
 from analytics.showback.words import NO_OWNER, ROUNDING
-from tests.app_fixtures import PROJECT
+from analytics.store import connect, reader
+from tests.app_fixtures import PROJECT, pristine_sample
 
 NO_RULES = str(PROJECT / "tests" / "data" / "no-rules.yaml")
 
@@ -18,7 +16,7 @@ NO_RULES = str(PROJECT / "tests" / "data" / "no-rules.yaml")
 @pytest.fixture
 def db(sample_db, tmp_path):
     path = tmp_path / "cli.duckdb"
-    shutil.copy(sample_db, path)
+    pristine_sample(path)
     return path
 
 
@@ -38,7 +36,7 @@ def test_a_pack_and_one_workbook_per_owner_are_written_and_recorded(db, tmp_path
     assert len(files) == len(owners) and all(f.startswith("showback-2026-05-") and f.endswith(".xlsx") for f in files)
     one = openpyxl.load_workbook(split / files[0])
     assert one.sheetnames[:2] == ["Cover", "Summary"] and len(one.sheetnames) == 4
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     try:
         recorded = con.execute("SELECT first_month, owner_dimension, metric FROM showback_packs").fetchall()
     finally:
@@ -82,7 +80,7 @@ def test_a_restated_month_is_reported_with_the_difference(db, tmp_path, capsys):
     out = tmp_path / "pack.xlsx"
     assert run(db, "--month", "2026-05", "--by", "tag:team", "--out", str(out)) == 0
     capsys.readouterr()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     source = con.execute(
         "SELECT x_SourceId FROM daily_costs WHERE ChargeDay = DATE '2026-05-10' ORDER BY x_SourceId LIMIT 1"
     ).fetchone()[0]

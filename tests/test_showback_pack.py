@@ -272,3 +272,19 @@ def test_a_pack_names_an_uploaded_file_by_its_own_name_not_the_servers_temp_fold
     assert {r[0] for r in rows} == {"focus costs.csv (uploaded)"}
     cells = [str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert not [c for c in cells if "finops-upload-" in c or str(tmp_path) in c]
+
+
+def test_gathering_a_pack_sends_each_statement_without_frames_once(plain):
+    # Every spend() call re-checks its dimensions and re-reads the data's span; one gather reads one
+    # snapshot, so those repeats are answered from memory (the page opens faster at 10M).
+    sent: list[str] = []
+
+    class Counting(DuckDBEngine):
+        def query(self, sql, params=(), frames=None):
+            if not frames:
+                sent.append(f"{sql} {params!r}")
+            return super().query(sql, params, frames)
+
+    data = gather(Counting(plain), FX, PackRequest(MONTH, MONTH, "tag:team"))
+    assert not data.owners.empty and len(sent) > 3
+    assert len(sent) == len(set(sent))

@@ -13,7 +13,6 @@ from analytics.ingest.run import ingest_paths
 from analytics.sources import (
     EMPTIED_KEY,
     SourceNotFound,
-    data_version,
     freshness,
     list_sources,
     needs_sample,
@@ -167,16 +166,6 @@ def test_a_loaded_file_is_traced_to_the_source_holding_it_and_a_repeat_to_the_ea
     assert report.status == "unchanged"
     assert source_of(con, copy, unchanged=True) == by_file[str(aws)]
     assert source_of(con, tmp_path / "never-loaded.csv", unchanged=False) is None
-
-
-def test_the_data_version_changes_with_every_load_and_removal(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    engine = DuckDBEngine(con)
-    empty = data_version(engine)
-    entries = _two_sources(con, tmp_path)
-    loaded = data_version(engine)
-    remove_source(con, entries[0]["id"])
-    assert len({empty, loaded, data_version(engine)}) == 3
-    assert data_version(engine) == data_version(engine)  # and only then
 
 
 def test_a_database_that_is_not_ours_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from analytics.cli import main
+from analytics.store import reader
+from tests.app_fixtures import pristine_sample
 
 
 @pytest.fixture
 def db(sample_db: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copy(sample_db, tmp_path / "cli.duckdb"))
+    return Path(pristine_sample(tmp_path / "cli.duckdb"))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -30,7 +30,7 @@ def test_unit_cost_json_is_a_list_of_period_owner_cost_value_and_unit_cost(
     assert code == 0
     records = json.loads(out)
     assert records and all(list(r) == ["period", "tag:team", "cost", "value", "unit_cost"] for r in records)
-    con = duckdb.connect(str(db), read_only=True)
+    con = reader(db)
     orders = dict(
         con.execute(
             "SELECT strftime(date_trunc('month', date), '%Y-%m-%d'), sum(value) FROM business_metrics "

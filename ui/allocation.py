@@ -16,9 +16,8 @@ from analytics.allocation.preview import preview
 from analytics.allocation.rules import Rules, RulesError, check_against, default_rules_path, parse_rules
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
-from analytics.queries import tag_keys
-from analytics.schema import Filters
-from ui import data
+from analytics.schema import Filters, is_tag, tag_key
+from ui import data, queries
 from ui.cache import cached, cached_fx
 
 DRAFT = "alloc_draft"  # the rules text being edited
@@ -73,12 +72,13 @@ def parsed(text: str) -> tuple[Rules | None, str | None]:
 
 
 def warnings(rules: Rules) -> list[str]:
-    return check_against(rules, tag_keys(data.engine()))
+    keys = [tag_key(d) for d in queries.dimensions() if is_tag(d)]  # cached, unlike queries.tag_keys
+    return check_against(rules, keys)
 
 
 def preview_table(rules: Rules, owner: str, filters: Filters) -> pd.DataFrame:
-    """Before/after per owner; runs under the write lock, inside a transaction rolled back."""
-    with data.writer() as cur:
+    """Before/after per owner, computed on a private copy of the store that is thrown away."""
+    with data.writer(publish=False) as cur:
         return preview(cur, data.fx(), rules, owner, filters)
 
 

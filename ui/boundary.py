@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from analytics import sources
 from analytics.fx import FxError
 from analytics.logs import log_failure, one_line, setup_logging
 from ui import data
@@ -24,17 +25,10 @@ def loaded_files() -> list[tuple[int, str]]:
     """(id, file) of every loaded source, read straight from the `sources` table: unlike the pages,
     this touches no analytics that might be what failed. Empty if even that cannot be read."""
     try:
-        # The process's connection itself, not engine(): preparing the data may be what failed.
-        con = data._connection(str(data.db_path())).cursor()
+        # Straight from the store, not engine(): preparing the data may be what failed.
+        return sources.loaded_files(data.db_path())
     except Exception:  # noqa: BLE001 - the box still says how to remove a source without the list
         return []
-    try:
-        rows = con.execute("SELECT x_SourceId, x_SourceFile FROM sources ORDER BY x_SourceId").fetchall()
-    except Exception:  # noqa: BLE001
-        return []
-    finally:
-        con.close()
-    return [(int(r[0]), str(r[1])) for r in rows]
 
 
 def _code(text: str) -> str:
@@ -74,7 +68,7 @@ def failure_message(what: str, exc: BaseException, reference: str, files: list[t
         more = f" and {len(files) - _MAX_LISTED} more" if len(files) > _MAX_LISTED else ""
         lines.append(
             f"If one of the loaded sources ({listed}{more}) holds a value this page cannot use, remove it on the "
-            "**Data** page, or with the app stopped: `python -m analytics remove SOURCE_ID --yes`."
+            "**Data** page, or with `python -m analytics remove SOURCE_ID --yes`."
         )
     return "\n\n".join(lines)
 

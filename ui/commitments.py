@@ -86,7 +86,7 @@ def _plan(
     demand = demand_mod.load_demand(engine, lookback, fx, currency)
     if demand is None:
         return None
-    items = inventory_mod.inventory(engine, load_corrections(), fx, currency)
+    items = _inventory(currency)  # the page's own cached inventory: the one query over every commitment row
     return build_plan(demand, kind, term, payment, load_rates(), items, discount, horizon)
 
 

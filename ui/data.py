@@ -1,7 +1,8 @@
-"""The app's data: one read-write DuckDB connection per process (the Data page loads and removes
-sources in-process), the first-start sample build, the exchange-rate table, the allocation rules in
-force, and the data's version for cache keys (the cached reads are in ui.queries, built with
-ui.cache). After every write, `changed()` clears the caches."""
+"""The app's data: a read-only snapshot of the store per generation (each page run reads one
+generation, the newest when the run starts, so a load from cron shows at the next rerun), writes
+through the store's one-writer sessions, the first-start sample build, the exchange-rate table, the
+allocation rules in force, and the generation for cache keys (the cached reads are in ui.queries,
+built with ui.cache). After every write, `changed()` clears the caches."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
@@ -20,7 +20,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from analytics import sources, store
 from analytics.allocation.refresh import Status, refresh
 from analytics.allocation.rules import EMPTY, default_rules_path
-from analytics.engine import DuckDBEngine
+from analytics.engine import Connection, DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, FxError, FxTable, load_fx
 from analytics.logs import log_failure, one_line
 
@@ -29,9 +29,11 @@ FIRST_START_ROWS: int | None = None
 FIRST_START_MONTHS: int | None = None
 TTL = 3600  # seconds; every write from the app clears the caches at once, so this only bounds memory
 
-# One writer at a time in this process (sample build, ingest, removal): DuckDB would otherwise
-# abort one of two concurrent writes with a conflict. Readers are never blocked.
+# One writer at a time in this process (the store queues processes; this queues this process's
+# threads, and lets a write re-enter, e.g. a removal that re-applies the rules). Readers never wait.
 _write_lock = threading.RLock()
+_writing = threading.local()
+_PIN = "_finops_store_generation"  # the generation this page run reads
 _prepared: set[str] = set()
 # Callables run after every write (`changed()`) and after a database is first prepared, so the heavy
 # cached results (forecasts, anomaly detection) are computed when data is loaded, not on the next
@@ -40,17 +42,21 @@ WARM_UP: list[Callable[[], None]] = []
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    """The process's one connection to `path`, read-write: DuckDB lets one process write a file and
-    will not open it read-only and read-write at once in the same process."""
-    store.refuse_foreign(Path(path))
-    return store.connect(path)
+def _reader(path: str, generation: int) -> Connection:
+    """The process's read-only connection to one generation; a run that began on an older one
+    keeps its own until it ends (dropped, not closed, when evicted)."""
+    return store.reader(path, generation=generation)
 
 
 Progress = Callable[[float, str], None]
 
 
-def _build_sample(path: Path, con: duckdb.DuckDBPyConnection, progress: Progress | None) -> None:
+def _in_run() -> bool:
+    """Whether this thread runs a page (not the first-start thread)."""
+    return get_script_run_ctx(suppress_warning=True) is not None
+
+
+def _build_sample(path: Path, con: Connection, progress: Progress | None) -> None:
     from analytics.sample import DEFAULT_ROWS, build_sample  # only needed on a first start
 
     if progress is not None:  # the first-start thread (ui.first_start) shows it to every visitor
@@ -72,7 +78,7 @@ def _build_sample(path: Path, con: duckdb.DuckDBPyConnection, progress: Progress
         status.update(label="Sample dataset ready", state="complete", expanded=False)
 
 
-def _build(con: duckdb.DuckDBPyConnection, default_rows: int, build: Callable, progress: Progress) -> None:
+def _build(con: Connection, default_rows: int, build: Callable, progress: Progress) -> None:
     rows = FIRST_START_ROWS or default_rows
     if FIRST_START_MONTHS is None:
         build(con, rows=rows, progress=progress)
@@ -80,23 +86,21 @@ def _build(con: duckdb.DuckDBPyConnection, default_rows: int, build: Callable, p
         build(con, rows=rows, months=FIRST_START_MONTHS, progress=progress)
 
 
-def _prepare(path: Path, progress: Progress | None = None) -> duckdb.DuckDBPyConnection:
-    """The connection, after making sure the database has data (the sample, on a first start).
-    `progress`: called as the sample is built, from the first-start thread (ui.first_start);
+def _prepare(path: Path, progress: Progress | None = None) -> None:
+    """Make sure the store has data (the sample, on a first start) and its allocation follows the
+    rules. `progress`: called as the sample is built, from the first-start thread (ui.first_start);
     without it the build draws its own progress in the calling page."""
-    con = _connection(str(path))
     key = str(path)
     if key in _prepared:
-        return con
+        return
     with _write_lock:  # two first visits at once must not build twice
         if key not in _prepared:
-            with writer() as cur:
-                if sources.needs_sample(cur):
-                    _build_sample(path, cur, progress)
-                _allocate(cur)
+            if sources.settled(path) is None:
+                with writer() as cur:
+                    if sources.needs_sample(cur):
+                        _build_sample(path, cur, progress)
             _prepared.add(key)
             _warm_up()
-    return con
 
 
 def prepare_in_background(progress: Progress) -> None:
@@ -125,22 +129,44 @@ def db_path() -> Path:
 
 
 def db_key() -> str:
-    """Identifies the database and what is loaded in it, in cache keys: a query that started before
-    a write and finished after `changed()` cannot be served again once the data moved on."""
-    return f"{store.default_db_path()}@{sources.data_version(engine())}"
+    """Identifies the store and the data this run reads, in cache keys: every write of data makes a
+    new data generation, so nothing cached before it is served after it."""
+    engine()
+    return f"{store.default_db_path()}@{_pinned()[1]}"
+
+
+def new_run() -> None:
+    """At the top of every page run: this run will read the newest generation, and only that one."""
+    st.session_state.pop(_PIN, None)
+
+
+def _pinned() -> tuple[int, int]:
+    """The generation of this page run and its data generation (pinned on first use); outside a
+    run, the newest."""
+    if not _in_run():
+        return store.generations(store.default_db_path())
+    if _PIN not in st.session_state:
+        st.session_state[_PIN] = store.generations(store.default_db_path())
+    generation, data_generation = st.session_state[_PIN]
+    return int(generation), int(data_generation)
 
 
 def engine() -> DuckDBEngine:
-    """The engine over the process's one connection; stops the page with a clear message when the
-    database cannot be opened."""
+    """The engine over this run's snapshot of the store; stops the page with a clear message when
+    the store cannot be opened."""
     path = store.default_db_path()
     try:
-        con = _prepare(path)
+        _prepare(path)
+        _follow_rules_file()
+        try:
+            con = _reader(str(path), _pinned()[0])
+        except store.GenerationGone:  # pinned before two writes that came before its first query
+            new_run()
+            con = _reader(str(path), _pinned()[0])
     except store.StoreError as exc:
         st.error(f"Cannot open the cost database. {exc}", icon=":material/error:")
         st.stop()
         raise  # unreachable: st.stop raises
-    _follow_rules_file()
     return DuckDBEngine(con)
 
 
@@ -165,25 +191,44 @@ def _follow_rules_file() -> None:
 
 
 @contextlib.contextmanager
-def writer() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor of the process's connection for a write, holding the process's write lock; its
-    own cursor keeps the write's transaction and temp tables apart from concurrent readers."""
+def writer(publish: bool = True, data_changed: bool = True) -> Iterator[Connection]:
+    """A connection to a private copy of the store, published (with the allocation re-applied)
+    when the block ends without an exception; `publish=False` for a what-if that is thrown away;
+    `data_changed=False` for a record beside the data, which leaves every cache valid.
+    Inside another writer of this thread, that one's connection."""
+    outer = getattr(_writing, "con", None)
+    if outer is not None:
+        yield outer
+        return
     with _write_lock:
-        cur = _connection(str(store.default_db_path())).cursor()
         try:
-            yield cur
-        finally:
-            cur.close()
+            with store.writing(
+                store.default_db_path(), note="the app", publish=publish, data_changed=data_changed
+            ) as con:
+                _writing.con = con
+                try:
+                    yield con
+                    if publish and data_changed:
+                        _allocate(con)
+                finally:
+                    _writing.con = None
+        except store.StoreError as exc:
+            if not _in_run():
+                raise  # the first-start thread: engine() shows it in the next page run
+            st.error(f"Nothing was saved. {exc}", icon=":material/error:")
+            st.stop()
+    if publish and _in_run():
+        st.session_state.pop(_PIN, None)  # the rest of this run reads what it just wrote
 
 
 _allocation: dict[str, Status] = {}
 
 
-def _allocate(cur: duckdb.DuckDBPyConnection) -> Status:
+def _allocate(cur: Connection) -> Status:
     """Re-apply the allocation rules if they or the data changed (the caller holds the write lock)."""
     stamp = _rules_stamp()
     # Outside a page run (the first-start thread) there is no page to show a spinner on.
-    shown = st.spinner("Applying the allocation rules") if get_script_run_ctx() else contextlib.nullcontext()
+    shown = st.spinner("Applying the allocation rules") if _in_run() else contextlib.nullcontext()
     with shown:
         try:
             status = dataclasses.replace(refresh(cur), stamp=stamp)
@@ -202,16 +247,19 @@ def allocation() -> Status:
     engine()
     status = _allocation.get(str(store.default_db_path()))
     if status is None:
-        with writer() as cur:
-            status = _allocate(cur)
+        with _write_lock:
+            settled = sources.settled(store.default_db_path())
+            if settled is None:
+                with writer() as cur:
+                    status = _allocate(cur)
+            else:
+                status = _allocation[str(store.default_db_path())] = dataclasses.replace(settled, stamp=_rules_stamp())
     return status
 
 
 def changed() -> None:
-    """After a write: the allocation follows the data (or the rules), and every page, in every
-    session, reads the new data on its next run."""
-    with writer() as cur:
-        _allocate(cur)
+    """After a write (which re-applied the allocation): every page, in every session, reads the new
+    data on its next run."""
     st.cache_data.clear()
     _warm_up()
 
@@ -238,11 +286,7 @@ def fx() -> FxTable:
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _is_sample(_engine: DuckDBEngine, db: str) -> bool:
-    cur = _engine.con.cursor()
-    try:
-        return store.is_sample(cur) and store.get_meta(cur, "sample_as_of") is not None
-    finally:
-        cur.close()
+    return sources.shows_sample(_engine)
 
 
 def is_sample() -> bool:
@@ -255,8 +299,8 @@ def sample_banner() -> None:
     if is_sample():
         st.info(
             "You are looking at **sample data** (a generated multi-cloud company). To see your own "
-            "costs, load your exports on the **Data** page (or, with the app stopped, "
-            "`python -m analytics ingest PATH`): they replace the sample.",
+            "costs, load your exports on the **Data** page (or with `python -m analytics ingest PATH`): "
+            "they replace the sample.",
             icon=":material/science:",
         )
 

@@ -1,8 +1,9 @@
 """Loading files from the app: cost exports on the Data page (uploads staged under their own names,
-or a path on the server; every file ingested on its own by analytics.ingest, so a bad file is listed
-as rejected while the others load) with the report of the last load, and the small input files
-(utilisation, business metrics) other pages upload. Every write goes through ui.data.writer() and
-ends with ui.data.changed(), so every page reads the new data."""
+or files under the import folder an admin set, vetted by analytics.import_root; every file ingested on
+its own by analytics.ingest, so a bad file is listed as rejected while the others load) with the
+report of the last load, and the small input files (utilisation, business metrics) other pages upload.
+Every write goes through ui.data.writer() and ends with ui.data.changed(), so every page reads the
+new data."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from analytics import import_root
+from analytics.engine import Connection
+from analytics.import_root import ImportRoot
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.ingest.run import ingest_paths
@@ -64,7 +67,7 @@ def discard(folder: Path) -> None:
 
 
 def load_files(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     patterns: list[str],
     fmt: str = "auto",
     progress: Callable[[int, int, str], None] | None = None,
@@ -79,7 +82,7 @@ def load_files(
     return [_outcome(con, report) for report in reports]
 
 
-def _outcome(con: duckdb.DuckDBPyConnection, report: IngestReport) -> Outcome:
+def _outcome(con: Connection, report: IngestReport) -> Outcome:
     if report.status == "rejected":
         return Outcome(file=report.file, error=report.error or f"{report.file}: rejected")
     source = source_of(con, Path(report.file), unchanged=report.status == "unchanged")
@@ -87,7 +90,8 @@ def _outcome(con: duckdb.DuckDBPyConnection, report: IngestReport) -> Outcome:
 
 
 def load_controls() -> None:
-    """Upload files or name a path on the server, pick a format (or detect it), load."""
+    """Upload files, or name files under the import folder when the admin set one; pick a format
+    (or detect it); load."""
     fmt = st.selectbox(
         "Format",
         ["auto", *FORMATS],
@@ -95,56 +99,116 @@ def load_controls() -> None:
         key=FORMAT,
         help="Detection reads each file's header; force a format only when detection picks the wrong one.",
     )
-    upload_tab, path_tab = st.tabs(["Upload files", "A folder, glob or file on the server"])
+    root = import_root.configured()
+    if root is None:
+        _upload_controls(fmt)
+        st.caption(
+            "Loading files from a folder on the server is off: an admin turns it on by starting the app with "
+            f"`{import_root.ROOT_VARIABLE}` set to the folder that holds the exports."
+        )
+        return
+    upload_tab, path_tab = st.tabs(["Upload files", "From the import folder on the server"])
     with upload_tab:
-        uploads = st.file_uploader(
-            "Cost export files (CSV, CSV.gz, Parquet, JSON)",
-            type=UPLOAD_TYPES,
-            accept_multiple_files=True,
-            key=f"data_uploads_{st.session_state.get(_ROUND, 0)}",
-        )
-        if st.button("Load uploaded files", key=LOAD_UPLOADS, disabled=not uploads, icon=":material/upload:"):
-            folder, paths = stage_uploads(uploads or [])
-            try:
-                _load([str(p) for p in paths], fmt, folder)
-            finally:
-                discard(folder)
+        _upload_controls(fmt)
     with path_tab:
-        pattern = st.text_input(
-            "Path on the server",
-            key=PATH,
-            placeholder="/exports/aws/2026-*/*.csv.gz, or a folder",
-            help="Read by the server process; folders are searched recursively. Best for large exports.",
-        )
-        # An empty path would name the server's working folder: the button waits for a path.
-        if st.button("Load from path", key=LOAD_PATH, disabled=not pattern.strip(), icon=":material/folder_open:"):
-            _load([str(Path(pattern.strip()).expanduser())], fmt, None)
+        _path_controls(root, fmt)
 
 
-def _load(patterns: list[str], fmt: str, folder: Path | None) -> None:
-    """Load with a progress bar, keep the outcomes for the report, and rerun with fresh caches."""
-    with st.status("Loading files", expanded=True) as status:
-        bar = st.progress(0.0, text="Starting")
+def _upload_controls(fmt: str) -> None:
+    uploads = st.file_uploader(
+        "Cost export files (CSV, CSV.gz, Parquet, JSON)",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key=f"data_uploads_{st.session_state.get(_ROUND, 0)}",
+    )
+    if st.button("Load uploaded files", key=LOAD_UPLOADS, disabled=not uploads, icon=":material/upload:"):
+        folder, paths = stage_uploads(uploads or [])
+        try:
+            _load([str(p) for p in paths], fmt, folder)
+        finally:
+            discard(folder)
 
-        def progress(done: int, total: int, path: str) -> None:
-            if done < total:
-                name = inline_code(data_tables.shown_file(path))
-                bar.progress(done / total, text=f"File {done + 1:,} of {total:,}: {name}")
-            else:
-                bar.progress(1.0, text="Done")
 
-        with data.writer() as cur:
-            outcomes = load_files(cur, patterns, fmt, progress)
-        rejected = sum(o.rejected for o in outcomes)
-        status.update(label="Loaded", state="error" if rejected == len(outcomes) else "complete", expanded=False)
-    if folder is not None:  # name the uploads as uploaded, not by their temp folder
+def _path_controls(root: ImportRoot, fmt: str) -> None:
+    """A file, folder or glob under the import folder; checked (resolved, inside it, cost exports,
+    within the caps) before anything is read or the write lock taken."""
+    pattern = st.text_input(
+        "Path under the import folder",
+        key=PATH,
+        placeholder="aws/2026-*/*.csv.gz, or a folder",
+        help=f"Relative to the import folder the admin set ({import_root.ROOT_VARIABLE}); folders are searched "
+        "recursively and `**` in a glob spans folders. Only cost exports inside that folder are read.",
+    )
+    try:
+        caps = import_root.limits()
+    except import_root.ImportRefused as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    st.caption(f"At most {import_root.caps_text(caps)} per load. Best for large exports.")
+    # An empty path would name the whole import folder: the button waits for a path.
+    if st.button(
+        "Load from the import folder", key=LOAD_PATH, disabled=not pattern.strip(), icon=":material/folder_open:"
+    ):
+        try:
+            chosen = import_root.select(root, pattern, caps)
+        except import_root.ImportRefused as exc:
+            st.error(str(exc), icon=":material/block:")
+            return
+        refused = [Outcome(file=r.file, error=r.line) for r in chosen.refused]
+        _load([str(p) for p in chosen.files], fmt, root=root, refused=refused)
+
+
+def _load(
+    paths: list[str],
+    fmt: str,
+    staged: Path | None = None,
+    root: ImportRoot | None = None,
+    refused: list[Outcome] | None = None,
+) -> None:
+    """Load with a progress bar, keep the outcomes (and the paths refused before loading) for the
+    report, and rerun with fresh caches. Files under `root` are named relative to it."""
+    outcomes: list[Outcome] = []
+    if paths:
+        with st.status("Loading files", expanded=True) as status:
+            bar = st.progress(0.0, text="Starting")
+
+            def progress(done: int, total: int, path: str) -> None:
+                if done < total:
+                    name = inline_code(_relative(root, path) if root else data_tables.shown_file(path))
+                    bar.progress(done / total, text=f"File {done + 1:,} of {total:,}: {name}")
+                else:
+                    bar.progress(1.0, text="Done")
+
+            with data.writer() as cur:
+                outcomes = load_files(cur, paths, fmt, progress)
+            rejected = sum(o.rejected for o in outcomes)
+            status.update(label="Loaded", state="error" if rejected == len(outcomes) else "complete", expanded=False)
+    if staged is not None:  # name the uploads as uploaded, not by their temp folder
         for outcome in outcomes:
             if outcome.error:
-                outcome.error = outcome.error.replace(f"{folder}/", "")
+                outcome.error = outcome.error.replace(f"{staged}/", "")
         st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
-    st.session_state[LAST] = outcomes
-    data.changed()
+    if root is not None:
+        _name_relative(root, outcomes)
+    st.session_state[LAST] = [*outcomes, *(refused or [])]
+    if paths:
+        data.changed()
     st.rerun()
+
+
+def _relative(root: ImportRoot | None, text: str) -> str:
+    """`text` with the import folder's own path taken out of every path in it."""
+    return text.replace(f"{root.real}/", "") if root is not None else text
+
+
+def _name_relative(root: ImportRoot, outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        outcome.file = _relative(root, outcome.file)
+        outcome.error = _relative(root, outcome.error) if outcome.error else None
+        if outcome.report is not None:
+            report = outcome.report
+            for notes in (report.fixes, report.warnings, report.replaced):
+                notes[:] = [_relative(root, note) for note in notes]
 
 
 def last_load(entries: list[dict[str, Any]]) -> None:
@@ -175,7 +239,7 @@ def last_load(entries: list[dict[str, Any]]) -> None:
 
 def load_uploads(
     files: Sequence[UploadedFile],
-    load: Callable[[duckdb.DuckDBPyConnection, str, bytes], Any],
+    load: Callable[[Connection, str, bytes], Any],
     refused: type[Exception],
 ) -> None:
     """Small input files (utilisation, business metrics): `load(cursor, name, content)` each file,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import streamlit as st
 
+from analytics.engine import EngineError
 from analytics.sources import SourceNotFound, remove_source
 from analytics.store import SAMPLE_FORMAT, first_line
 from ui import data, data_tables
@@ -34,7 +34,7 @@ def _confirm(source_id: int, label: str) -> None:
     try:
         with data.writer() as cur:
             remove_source(cur, source_id)
-    except (SourceNotFound, duckdb.Error) as exc:
+    except (SourceNotFound, EngineError) as exc:
         st.session_state[_REMOVED] = ("error", first_line(exc))
     else:
         st.session_state[_REMOVED] = ("ok", label)

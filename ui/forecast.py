@@ -53,6 +53,10 @@ def sync_budgets() -> str | None:
     """Load data/budgets.csv into the table if it changed; the reason when it cannot be used."""
     path = budgets_path()
     try:
+        # Every visit of the Overview and the Forecast asks; a write would copy and republish the
+        # store (making every cache cold), so only a changed file opens a writer.
+        if not budgets.needs_sync(data.engine(), path, queries.dimensions()):
+            return None
         with data.writer() as cur:
             loaded = budgets.sync(cur, path, queries.dimensions())
     except budgets.BudgetError as exc:
@@ -63,11 +67,7 @@ def sync_budgets() -> str | None:
 
 
 def budget_table() -> pd.DataFrame:
-    cur = data.engine().con.cursor()
-    try:
-        return budgets.read_table(cur)
-    finally:
-        cur.close()
+    return budgets.read_table(data.engine())
 
 
 def save_budgets(frame: pd.DataFrame) -> str | None:

@@ -180,7 +180,7 @@ def _build(figs: PackData, kind: str, stem: str) -> tuple[str, bytes]:
             content, name = owner_zip(figs, generated_at, progress), f"{stem}-owners.zip"
         else:
             content, name = pack(figs, generated_at, progress), f"{stem}.xlsx"
-        with data.writer() as cur:
+        with data.writer(data_changed=False) as cur:
             record_pack(cur, figs.request, figs.sources, figs.rules_fingerprint, generated_at, f"download {name}")
         status.update(label=f"Built {name}", state="complete")
     return name, content

@@ -21,15 +21,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from analytics.allocation.rules import ALLOC_PREFIX, Condition, Rules, SharedPool, alloc_name, is_alloc
+from analytics.commitments import rollup as commitment_rollup
+from analytics.engine import Connection
 from analytics.fx import DEFAULT_FX_PATH, FxTable, load_fx
 from analytics.schema import END_SANE_DAY, FIRST_SANE_DAY, MONEY, SHARED_POOL, is_tag, tag_key
 from analytics.store import get_meta, set_meta, transaction
 
-ALLOC_VERSION = "1"  # bump when the tables' layout changes, so stored allocations are rebuilt
+ALLOC_VERSION = "2"  # bump when the tables' layout changes, so stored allocations are rebuilt (2: commitment_starts)
 STATE_KEY = "alloc_state"
 RULES_KEY = "alloc_rules"
 COSTS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
@@ -43,7 +44,7 @@ class Applied:
     seconds: float
 
 
-def data_stamp(con: duckdb.DuckDBPyConnection) -> str:
+def data_stamp(con: Connection) -> str:
     """Changes whenever a source is loaded, replaced or removed."""
     row = con.execute("SELECT count(*), max(x_SourceId), max(x_IngestedAt) FROM sources").fetchall()[0]
     return str(row)
@@ -54,12 +55,12 @@ def _fx_stamp(path: Path = DEFAULT_FX_PATH) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "none"
 
 
-def _state(con: duckdb.DuckDBPyConnection, rules: Rules) -> str:
+def _state(con: Connection, rules: Rules) -> str:
     stamp = {"version": ALLOC_VERSION, "rules": rules.fingerprint(), "data": data_stamp(con), "fx": _fx_stamp()}
     return json.dumps(stamp)
 
 
-def is_current(con: duckdb.DuckDBPyConnection, rules: Rules) -> bool:
+def is_current(con: Connection, rules: Rules) -> bool:
     """True when the stored allocation is `rules` applied to the data as it is now."""
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if not {*TABLES, "alloc_line_items"} <= present:
@@ -67,18 +68,19 @@ def is_current(con: duckdb.DuckDBPyConnection, rules: Rules) -> bool:
     return get_meta(con, STATE_KEY) == _state(con, rules)
 
 
-def apply_rules(con: duckdb.DuckDBPyConnection, rules: Rules) -> Applied:
+def apply_rules(con: Connection, rules: Rules) -> Applied:
     """Replace the stored allocation with `rules` applied to all the data, all or nothing."""
     started = time.perf_counter()
     with transaction(con):
         build(con, rules)
+        commitment_rollup.build(con)  # not the rules' doing: every write path refreshes here
         set_meta(con, STATE_KEY, _state(con, rules))
         set_meta(con, RULES_KEY, rules.text)
     row = con.execute("SELECT count(*) FROM alloc_costs").fetchall()[0]
     return Applied(rules.fingerprint(), int(row[0]), time.perf_counter() - started)
 
 
-def build(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+def build(con: Connection, rules: Rules) -> None:
     """Create or replace the allocation tables; the caller holds the transaction (a preview rolls
     it back, `apply_rules` commits it)."""
     plan = _Plan(rules)
@@ -106,7 +108,7 @@ def build(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
             con.unregister(name)
 
 
-def _usd_factors(con: duckdb.DuckDBPyConnection, fx: FxTable) -> pd.DataFrame:
+def _usd_factors(con: Connection, fx: FxTable) -> pd.DataFrame:
     span = con.execute(
         "SELECT min(ChargeDay), max(ChargeDay) FROM daily_costs WHERE ChargeDay >= ? AND ChargeDay < ?",
         [FIRST_SANE_DAY, END_SANE_DAY],

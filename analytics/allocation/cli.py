@@ -8,23 +8,21 @@ import json
 import sys
 from pathlib import Path
 
-import duckdb
-
 from analytics.allocation.apply import apply_rules, is_current
 from analytics.allocation.coverage import allocated_share
 from analytics.allocation.refresh import current_rules, refresh
 from analytics.allocation.rules import check_against, default_rules_path, load_rules
 from analytics.cli_common import Handler, UsageError, db_path, to_cent
-from analytics.engine import DuckDBEngine
+from analytics.engine import Connection, DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.queries import tag_keys
 from analytics.schema import EVERYTHING
-from analytics.store import connect
+from analytics.store import connect, writing
 
 RULES_HELP = "allocation rules (default $FINOPS_RULES or data/allocation.yaml)"
 
 
-def open_allocated(db: Path, rules: Path | None) -> duckdb.DuckDBPyConnection:
+def open_allocated(db: Path, rules: Path | None) -> Connection:
     """A connection whose allocation is `rules` applied to the data as it is: read-only when it
     already is, else read-write just long enough to re-apply them. Explicitly named rules that do
     not validate stop the command; a broken default file leaves the last applied rules in force."""
@@ -39,9 +37,9 @@ def open_allocated(db: Path, rules: Path | None) -> duckdb.DuckDBPyConnection:
     if is_current(con, in_force):
         return con
     con.close()
-    con = connect(db)
-    refresh(con, rules)
-    return con
+    with writing(db, note="applying the allocation rules") as con:
+        refresh(con, rules)
+    return connect(db, read_only=True)
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:
@@ -59,14 +57,16 @@ def _allocate(args: argparse.Namespace) -> int:
     if args.rules is not None and not path.exists():
         raise UsageError(f"--rules {path}: no such file")
     rules = load_rules(path)
-    con = connect(db_path(args), read_only=args.check)
+    if not args.check:
+        with writing(db_path(args), note="applying the allocation rules") as con:
+            applied = apply_rules(con, rules)
+    con = connect(db_path(args), read_only=True)
     try:
         engine = DuckDBEngine(con)
         warnings: list[str] = []
         if args.check:
             summary = {"rules": str(path), "fingerprint": rules.fingerprint(), "valid": True}
         else:
-            applied = apply_rules(con, rules)
             warnings = check_against(rules, tag_keys(engine))
             share = allocated_share(engine, load_fx(DEFAULT_FX_PATH), EVERYTHING)
             summary = {

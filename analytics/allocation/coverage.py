@@ -5,6 +5,7 @@ converted at each day's rate, as everywhere else."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -122,15 +123,23 @@ def top_untagged(
     if span is None:
         return pd.DataFrame(columns=["ResourceId", "ResourceName", "ServiceName", "SubAccountName", "cost"])
     where, params = _filters_sql(filters, detail=True)
+    # Summed per resource, day and currency first, then converted at each day's rate: exactly the
+    # sum of the converted line items (DECIMAL), with the join on a fifth of the rows.
     sql = f"""
+        WITH g AS (
+            SELECT r.ResourceId, CAST(r.ChargePeriodStart AS DATE) AS day, r.BillingCurrency,
+                   any_value(r.ResourceName) AS ResourceName, any_value(r.ServiceName) AS ServiceName,
+                   any_value(r.SubAccountName) AS SubAccountName, sum(r.EffectiveCost) AS cost
+            FROM line_items r
+            WHERE r.ResourceId IS NOT NULL AND {where}
+              AND (r.x_TagSetId IS NULL OR r.x_TagSetId NOT IN
+                   (SELECT x_TagSetId FROM alloc_tags WHERE TagKey = ? AND TagValue IS NOT NULL))
+            GROUP BY ALL
+        )
         SELECT r.ResourceId, any_value(r.ResourceName) AS ResourceName, any_value(r.ServiceName) AS ServiceName,
                any_value(r.SubAccountName) AS SubAccountName,
-               CAST(sum({converted("r.EffectiveCost")}) AS DOUBLE) AS cost
-        FROM line_items r
-        JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = CAST(r.ChargePeriodStart AS DATE)
-        WHERE r.ResourceId IS NOT NULL AND {where}
-          AND (r.x_TagSetId IS NULL OR r.x_TagSetId NOT IN
-               (SELECT x_TagSetId FROM alloc_tags WHERE TagKey = ? AND TagValue IS NOT NULL))
+               CAST(sum({converted("r.cost")}) AS DOUBLE) AS cost
+        FROM g r JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = r.day
         GROUP BY r.ResourceId
         ORDER BY cost DESC LIMIT ?
     """
@@ -139,14 +148,14 @@ def top_untagged(
 
 
 def _filters_sql(filters: Filters, detail: bool = False) -> tuple[str, list[object]]:
-    """Only the date range: coverage answers for all of the spend in the period."""
-    day = "CAST(r.ChargePeriodStart AS DATE)" if detail else "r.ChargeDay"
+    """Only the date range: coverage answers for all of the spend in the period. On the line items
+    the timestamp itself is compared (whole UTC days), so the scan can skip row groups."""
     parts: list[str] = ["TRUE"]
     params: list[object] = []
     if filters.start is not None:
-        parts.append(f"{day} >= ?")
-        params.append(filters.start)
+        parts.append("r.ChargePeriodStart >= ?" if detail else "r.ChargeDay >= ?")
+        params.append(dt.datetime.combine(filters.start, dt.time()) if detail else filters.start)
     if filters.end is not None:
-        parts.append(f"{day} <= ?")
-        params.append(filters.end)
+        parts.append("r.ChargePeriodStart < ?" if detail else "r.ChargeDay <= ?")
+        params.append(dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time()) if detail else filters.end)
     return " AND ".join(parts), params

@@ -56,14 +56,15 @@ class Variants:
 
 def key_ranking(engine: Engine, rules: Rules) -> pd.DataFrame:
     """Raw tag keys by the share of EffectiveCost whose rows carry them, with the canonical key each
-    becomes under `rules`."""
+    becomes under `rules`. The rollup is summed per tag set before the join (a few hundred sets)."""
     frame = engine.query(
         """
-        WITH total AS (SELECT sum(abs(EffectiveCost)) AS spend FROM daily_costs)
-        SELECT t.TagKey AS key, CAST(sum(abs(r.EffectiveCost)) AS DOUBLE) AS spend,
-               CAST(100 * sum(abs(r.EffectiveCost)) / any_value(total.spend) AS DOUBLE) AS share,
+        WITH r AS (SELECT x_TagSetId, sum(abs(EffectiveCost)) AS spend FROM daily_costs GROUP BY 1),
+        total AS (SELECT sum(spend) AS spend FROM r)
+        SELECT t.TagKey AS key, CAST(sum(r.spend) AS DOUBLE) AS spend,
+               CAST(100 * sum(r.spend) / any_value(total.spend) AS DOUBLE) AS share,
                count(DISTINCT t.TagValue) AS values
-        FROM tag_sets t JOIN daily_costs r ON r.x_TagSetId = t.x_TagSetId, total
+        FROM tag_sets t JOIN r ON r.x_TagSetId = t.x_TagSetId, total
         WHERE t.TagValue IS NOT NULL
         GROUP BY t.TagKey ORDER BY spend DESC, t.TagKey
         """
@@ -94,8 +95,9 @@ def value_variants(engine: Engine, key: str) -> list[Variants]:
     several ways."""
     frame = engine.query(
         """
-        SELECT t.TagValue AS value, CAST(sum(abs(r.EffectiveCost)) AS DOUBLE) AS spend
-        FROM alloc_tags t JOIN daily_costs r ON r.x_TagSetId = t.x_TagSetId
+        WITH r AS (SELECT x_TagSetId, sum(abs(EffectiveCost)) AS spend FROM daily_costs GROUP BY 1)
+        SELECT t.TagValue AS value, CAST(sum(r.spend) AS DOUBLE) AS spend
+        FROM alloc_tags t JOIN r ON r.x_TagSetId = t.x_TagSetId
         WHERE t.TagKey = ? AND t.TagValue IS NOT NULL
         GROUP BY 1 ORDER BY spend DESC, 1
         """,

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import duckdb
 import pandas as pd
 
 from analytics.allocation.apply import build
 from analytics.allocation.rules import Rules
-from analytics.engine import Params
+from analytics.engine import Connection, Params
 from analytics.fx import FxTable
 from analytics.queries import COST, SHARED, UnknownDimension, spend
 from analytics.schema import Filters, Metric
@@ -21,7 +20,7 @@ NOT_DEFINED = "(not defined by these rules)"
 class _SameConnection:
     """An engine on the connection itself: a cursor of its own would not see the open transaction."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: Connection) -> None:
         self.con = con
 
     def query(self, sql: str, params: Params = (), frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
@@ -34,9 +33,7 @@ class _SameConnection:
                 self.con.unregister(name)
 
 
-def _by_owner(
-    con: duckdb.DuckDBPyConnection, fx: FxTable, filters: Filters, owner: str, metric: Metric
-) -> pd.DataFrame:
+def _by_owner(con: Connection, fx: FxTable, filters: Filters, owner: str, metric: Metric) -> pd.DataFrame:
     engine = _SameConnection(con)
     try:
         frame = spend(engine, fx, filters, [owner], metric).frame
@@ -47,7 +44,7 @@ def _by_owner(
 
 
 def preview(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     fx: FxTable,
     draft: Rules,
     owner: str,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from analytics.allocation.apply import RULES_KEY, Applied, apply_rules, is_current
 from analytics.allocation.rules import EMPTY, Rules, RulesError, default_rules_path, load_rules, parse_rules
+from analytics.engine import Connection
 from analytics.store import get_meta
 
 
@@ -25,7 +24,7 @@ class Status:
     stamp: tuple[str, float] | None = None  # the rules file's path and modification time, when read
 
 
-def last_applied(con: duckdb.DuckDBPyConnection) -> Rules:
+def last_applied(con: Connection) -> Rules:
     """The rules the stored allocation was built with (none before the first application)."""
     text = get_meta(con, RULES_KEY)
     if not text:
@@ -36,7 +35,7 @@ def last_applied(con: duckdb.DuckDBPyConnection) -> Rules:
         return EMPTY  # written by a version with other rules syntax
 
 
-def current_rules(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> tuple[Rules, str | None]:
+def current_rules(con: Connection, path: Path | None = None) -> tuple[Rules, str | None]:
     """The rules in `path` (default: `FINOPS_RULES` or data/allocation.yaml), or, when that file is
     not valid, the last applied ones together with the reason."""
     try:
@@ -45,7 +44,7 @@ def current_rules(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> t
         return last_applied(con), str(exc)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> Status:
+def refresh(con: Connection, path: Path | None = None) -> Status:
     """Apply the rules if the rules or the data changed since they were last applied."""
     rules, error = current_rules(con, path)
     where = path or default_rules_path()

@@ -18,9 +18,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from analytics.engine import Connection, Engine, EngineError
 from analytics.store import DATA_DIR, first_line, get_meta, set_meta, transaction
 
 COLUMNS = ["owner_dimension", "owner", "month", "amount", "currency"]
@@ -104,15 +104,15 @@ def _fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def read_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    frame = con.execute(
+def read_table(engine: Engine) -> pd.DataFrame:
+    frame = engine.query(
         "SELECT owner_dimension, owner, month, CAST(amount AS DOUBLE) AS amount, currency FROM budgets "
         "ORDER BY owner_dimension, owner, month"
-    ).df()
+    )
     return frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, fingerprint: str | None = None) -> None:
+def replace_table(con: Connection, frame: pd.DataFrame, fingerprint: str | None = None) -> None:
     """All the budgets at once, in one transaction: a failure leaves the old ones in place."""
     staged = frame[COLUMNS].copy()
     with transaction(con):
@@ -126,7 +126,20 @@ def replace_table(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, fingerpri
             set_meta(con, META_KEY, fingerprint)
 
 
-def sync(con: duckdb.DuckDBPyConnection, path: Path, dimensions: list[str] | None = None) -> bool:
+def needs_sync(engine: Engine, path: Path, dimensions: list[str] | None = None) -> bool:
+    """True when `sync` would load the file: it has rows and changed since the last load. Read
+    only, so a caller can skip opening a writer (a write copies and republishes the store); a file
+    that cannot be used raises BudgetError, as `sync` would."""
+    if not path.exists():
+        return False
+    text = path.read_text(encoding="utf-8-sig")
+    if parse(text, str(path), dimensions).empty:
+        return False
+    stored = engine.query("SELECT value FROM meta WHERE key = ?", [META_KEY])
+    return stored.empty or stored["value"].iloc[0] != _fingerprint(text)
+
+
+def sync(con: Connection, path: Path, dimensions: list[str] | None = None) -> bool:
     """Load the file into the table when it has rows and changed since the last load; True if loaded."""
     if not path.exists():
         return False
@@ -138,15 +151,15 @@ def sync(con: duckdb.DuckDBPyConnection, path: Path, dimensions: list[str] | Non
     return True
 
 
-def _store(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, fingerprint: str, path: Path) -> None:
+def _store(con: Connection, frame: pd.DataFrame, fingerprint: str, path: Path) -> None:
     """replace_table, with a database refusal reported as the file's (the table is left as it was)."""
     try:
         replace_table(con, frame, fingerprint)
-    except duckdb.Error as exc:
+    except EngineError as exc:
         raise BudgetError(f"{path}: cannot be stored: {first_line(exc)}") from exc
 
 
-def save(con: duckdb.DuckDBPyConnection, path: Path, frame: pd.DataFrame, dimensions: list[str] | None) -> None:
+def save(con: Connection, path: Path, frame: pd.DataFrame, dimensions: list[str] | None) -> None:
     """Check `frame` as if it were the file, then write the file and the table."""
     text = to_csv(frame)
     checked = parse(text, str(path), dimensions)

@@ -87,11 +87,20 @@ class Demand:
         )
 
 
+_ELIGIBLE_USAGE = "ChargeCategory = 'Usage' AND PricingCategory IN ('Standard', 'Committed')"
+
+
 def _window(engine: Engine, lookback_days: int) -> tuple[dt.datetime, dt.datetime] | None:
     """The lookback ends with the last hour of eligible usage in the data."""
+    # The rollup names the last day (ChargeDay is the UTC day of ChargePeriodStart); the line items
+    # are then read from that day on only, which their time zone maps make cheap.
+    day = engine.query(f"SELECT max(ChargeDay) AS day FROM daily_costs WHERE {_ELIGIBLE_USAGE}")
+    if day.empty or pd.isna(day["day"].iloc[0]):
+        return None
+    since = dt.datetime.combine(pd.Timestamp(day["day"].iloc[0]).date(), dt.time())
     frame = engine.query(
-        "SELECT max(ChargePeriodStart) AS last FROM line_items "
-        "WHERE ChargeCategory = 'Usage' AND PricingCategory IN ('Standard', 'Committed')"
+        f"SELECT max(ChargePeriodStart) AS last FROM line_items WHERE {_ELIGIBLE_USAGE} AND ChargePeriodStart >= ?",
+        [since],
     )
     if frame.empty or pd.isna(frame["last"].iloc[0]):
         return None

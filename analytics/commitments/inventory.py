@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.commitments.money import fx_frame, fx_join, ode
+from analytics.commitments import rollup
+from analytics.commitments.money import fx_frame, fx_join
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
 from analytics.schema import END_SANE_DAY, FIRST_SANE_DAY
@@ -90,47 +91,42 @@ def _day(path: Path, line: int, field: str, text: str | None) -> dt.date | None:
     return day
 
 
+# The commitment line items summed per commitment, start time, currency and kind of row (see
+# rollup.py: a table built at write time, else the same query), from which each commitment's last
+# usage and its recent rows follow exactly. Only those sums are converted, at each day's rate: a sum
+# of amounts times a factor is exactly the sum of the converted amounts (DECIMAL), and converting a
+# few thousand sums instead of millions of rows is what keeps the Commitments page fast.
 _SQL = f"""
-WITH c AS (
-    SELECT r.*, fx.factor FROM line_items r {fx_join("CAST(r.ChargePeriodStart AS DATE)")}
-    WHERE r.CommitmentDiscountId IS NOT NULL AND r.ChargeCategory IN ('Usage', 'Purchase')
+WITH starts AS (
+    SELECT * FROM {{starts}}
 ), last AS (
-    SELECT CommitmentDiscountId, max(ChargePeriodEnd) AS last_seen FROM c WHERE ChargeCategory = 'Usage' GROUP BY 1
+    SELECT id, max(last_end) AS last_seen FROM starts WHERE charge = 'Usage' GROUP BY id
+), g AS (
+    SELECT s.*, CAST(s.start AS DATE) AS day, last.last_seen,
+           s.start >= last.last_seen - INTERVAL {RECENT_DAYS} DAY AS recent
+    FROM starts s JOIN last USING (id)
 )
-SELECT c.CommitmentDiscountId AS id,
-       any_value(c.CommitmentDiscountName) AS name,
-       any_value(c.CommitmentDiscountType) AS type,
-       any_value(c.CommitmentDiscountCategory) AS category,
-       any_value(c.CommitmentDiscountUnit) AS unit,
-       any_value(c.ProviderName) AS provider,
-       any_value(c.SubAccountName) FILTER (WHERE c.CommitmentDiscountStatus = 'Unused' OR c.ChargeCategory = 'Purchase')
-           AS account,
-       min(c.ChargePeriodStart) FILTER (WHERE c.ChargeCategory = 'Usage') AS first_seen,
-       any_value(last.last_seen) AS last_seen,
-       sum({converted("c.EffectiveCost").replace("fx.factor", "c.factor")})
-           FILTER (WHERE c.ChargeCategory = 'Usage' AND c.CommitmentDiscountStatus = 'Used') AS used_cost,
-       sum({converted("c.EffectiveCost").replace("fx.factor", "c.factor")})
-           FILTER (WHERE c.ChargeCategory = 'Usage' AND c.CommitmentDiscountStatus = 'Unused') AS unused_cost,
-       sum({converted(ode("c")).replace("fx.factor", "c.factor")})
-           FILTER (WHERE c.ChargeCategory = 'Usage' AND c.CommitmentDiscountStatus = 'Used') AS used_ode,
-       sum(c.CommitmentDiscountQuantity) FILTER (WHERE c.CommitmentDiscountStatus = 'Unused') AS unused_quantity,
-       sum({converted("c.EffectiveCost").replace("fx.factor", "c.factor")})
-           FILTER (WHERE c.ChargeCategory = 'Usage'
-               AND c.ChargePeriodStart >= last.last_seen - INTERVAL {RECENT_DAYS} DAY)
-           AS recent_cost,
-       sum(c.CommitmentDiscountQuantity)
-           FILTER (WHERE c.ChargeCategory = 'Usage'
-               AND c.ChargePeriodStart >= last.last_seen - INTERVAL {RECENT_DAYS} DAY)
-           AS recent_quantity,
-       min(c.ChargePeriodStart) FILTER (WHERE c.ChargeCategory = 'Usage'
-           AND c.ChargePeriodStart >= last.last_seen - INTERVAL {RECENT_DAYS} DAY) AS recent_from,
-       sum(c.CommitmentDiscountQuantity) FILTER (WHERE c.ChargeCategory = 'Purchase' AND c.ChargeFrequency = 'One-Time')
-           AS one_time_quantity,
-       max(c.ChargePeriodEnd) FILTER (WHERE c.ChargeCategory = 'Purchase' AND c.ChargeFrequency = 'One-Time')
-           AS one_time_end,
-       min(c.ChargePeriodStart) FILTER (WHERE c.ChargeCategory = 'Purchase') AS first_purchase
-FROM c JOIN last USING (CommitmentDiscountId)
-GROUP BY c.CommitmentDiscountId
+SELECT r.id,
+       any_value(r.name) AS name,
+       any_value(r.type) AS type,
+       any_value(r.category) AS category,
+       any_value(r.unit) AS unit,
+       any_value(r.provider) AS provider,
+       any_value(r.account) FILTER (WHERE r.status = 'Unused' OR r.charge = 'Purchase') AS account,
+       min(r.start) FILTER (WHERE r.charge = 'Usage') AS first_seen,
+       any_value(r.last_seen) AS last_seen,
+       sum({converted("r.cost")}) FILTER (WHERE r.charge = 'Usage' AND r.status = 'Used') AS used_cost,
+       sum({converted("r.cost")}) FILTER (WHERE r.charge = 'Usage' AND r.status = 'Unused') AS unused_cost,
+       sum({converted("r.ode")}) FILTER (WHERE r.charge = 'Usage' AND r.status = 'Used') AS used_ode,
+       sum(r.quantity) FILTER (WHERE r.status = 'Unused') AS unused_quantity,
+       sum({converted("r.cost")}) FILTER (WHERE r.charge = 'Usage' AND r.recent) AS recent_cost,
+       sum(r.quantity) FILTER (WHERE r.charge = 'Usage' AND r.recent) AS recent_quantity,
+       min(r.start) FILTER (WHERE r.charge = 'Usage' AND r.recent) AS recent_from,
+       sum(r.quantity) FILTER (WHERE r.charge = 'Purchase' AND r.frequency = 'One-Time') AS one_time_quantity,
+       max(r.last_end) FILTER (WHERE r.charge = 'Purchase' AND r.frequency = 'One-Time') AS one_time_end,
+       min(r.start) FILTER (WHERE r.charge = 'Purchase') AS first_purchase
+FROM g r {fx_join("r.day")}
+GROUP BY r.id
 """
 
 
@@ -149,7 +145,8 @@ def inventory(
     if span.empty or pd.isna(span["a"].iloc[0]):
         return _empty()
     first, last = pd.Timestamp(span["a"].iloc[0]).date(), pd.Timestamp(span["b"].iloc[0]).date()
-    raw = engine.query(_SQL, frames={"fx": fx_frame(fx, currency, first, last)})
+    sql = _SQL.replace("{starts}", rollup.source(engine))
+    raw = engine.query(sql, frames={"fx": fx_frame(fx, currency, first, last)})
     if raw.empty:
         return _empty()
     rows = [_row(r, (corrections or {}).get(str(r["id"])), last) for _, r in raw.iterrows()]

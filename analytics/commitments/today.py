@@ -30,21 +30,24 @@ _ELIGIBLE = """
 
 
 def _measures(alias: str = "r") -> str:
+    """The figures' sums over `alias`, the per-day sums of `_SUMS` (amounts already summed per day
+    and currency, so each is converted once at that day's rate: exactly the sum of the converted
+    rows, in DECIMAL)."""
     eligible = (
         f"e.ServiceName IS NOT NULL AND {alias}.PricingCategory IN ('Standard', 'Committed') "
         f"AND COALESCE({alias}.CommitmentDiscountStatus, 'Used') <> 'Unused'"
     )
     unused = f"{alias}.PricingCategory = 'Committed' AND {alias}.CommitmentDiscountStatus = 'Unused'"
     return f"""
-        sum({converted(ode(alias))}) FILTER (WHERE {eligible}) AS eligible_ode,
-        sum({converted(list_cost(alias))}) FILTER (WHERE {eligible}) AS eligible_list,
-        sum({converted(f"{alias}.EffectiveCost")}) FILTER (WHERE {eligible}) AS eligible_effective,
-        sum({converted(ode(alias))}) FILTER (WHERE {alias}.PricingCategory = 'Committed'
+        sum({converted(f"{alias}.ode")}) FILTER (WHERE {eligible}) AS eligible_ode,
+        sum({converted(f"{alias}.list")}) FILTER (WHERE {eligible}) AS eligible_list,
+        sum({converted(f"{alias}.effective")}) FILTER (WHERE {eligible}) AS eligible_effective,
+        sum({converted(f"{alias}.ode")}) FILTER (WHERE {alias}.PricingCategory = 'Committed'
             AND COALESCE({alias}.CommitmentDiscountStatus, 'Used') = 'Used') AS covered_ode,
-        sum({converted(f"{alias}.EffectiveCost")}) FILTER (WHERE {unused}) AS unused,
-        sum({converted(f"{alias}.EffectiveCost")})
+        sum({converted(f"{alias}.effective")}) FILTER (WHERE {unused}) AS unused,
+        sum({converted(f"{alias}.effective")})
             FILTER (WHERE {alias}.PricingCategory = 'Committed') AS commitment_cost,
-        count(*) FILTER (WHERE fx.factor IS NULL) AS unconverted_rows
+        coalesce(sum({alias}.rows) FILTER (WHERE fx.factor IS NULL), 0) AS unconverted_rows
     """
 
 
@@ -100,15 +103,22 @@ def _query(
     engine: Engine, start: dt.date, end: dt.date, keys: list[str], fx: FxTable | None, currency: str
 ) -> pd.DataFrame:
     select = "".join(f"{k}, " for k in keys)
+    outer = "".join(f"r.{k.rsplit(' AS ', 1)[1]}, " for k in keys)
     group = "GROUP BY ALL" if keys else ""
     sql = f"""
-        WITH e AS ({_ELIGIBLE})
-        SELECT {select}{_measures()}
-        FROM daily_costs r
+        WITH e AS ({_ELIGIBLE}), sums AS (
+            SELECT {select}r.ChargeDay, r.BillingCurrency, r.ProviderName, r.ServiceName, r.PricingCategory,
+                   r.CommitmentDiscountStatus, sum({ode("r")}) AS ode, sum({list_cost("r")}) AS list,
+                   sum(r.EffectiveCost) AS effective, count(*) AS rows
+            FROM daily_costs r
+            WHERE r.ChargeCategory = 'Usage' AND r.ChargeDay >= ? AND r.ChargeDay <= ?
+            GROUP BY ALL
+        )
+        SELECT {outer}{_measures()}
+        FROM sums r
         LEFT JOIN e ON e.ProviderName IS NOT DISTINCT FROM r.ProviderName
                    AND e.ServiceName IS NOT DISTINCT FROM r.ServiceName
         {fx_join("r.ChargeDay")}
-        WHERE r.ChargeCategory = 'Usage' AND r.ChargeDay >= ? AND r.ChargeDay <= ?
         {group}
     """
     return engine.query(sql, [start, end], frames={"fx": fx_frame(fx, currency, start, end)})

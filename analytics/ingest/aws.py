@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest import aws_manifest, focus
-from analytics.ingest.aws_columns import Columns, quote_ident, snake_names
+from analytics.ingest.aws_columns import PRECAST, Columns, quote_ident, snake_names
 from analytics.ingest.aws_mapping import EFFECTIVE_NEEDS, LINE_ITEM_TYPES, NUMERIC, focus_columns
 from analytics.ingest.report import IngestError, IngestReport, SkipFile
+from analytics.schema import MONEY
 
 MAPPED = "_aws"  # the file mapped onto FOCUS names, values still as the file has them
+_BAD = "_aws_unreadable"  # true on a row of MAPPED with an amount that cannot be read
 _REQUIRED = (
     "lineItem/UnblendedCost",
     "lineItem/LineItemType",
@@ -44,20 +46,45 @@ def detect_snake(columns: Sequence[str]) -> bool:
     return {"line_item_unblended_cost", "line_item_usage_start_date"} <= names
 
 
-def from_legacy(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+def used_legacy(header: Sequence[str]) -> set[str]:
+    """The columns of a legacy CUR header that the mapping and its checks read."""
+    return _used(header, snake=False)
+
+
+def used_snake(header: Sequence[str]) -> set[str]:
+    return _used(header, snake=True)
+
+
+def _used(header: Sequence[str], snake: bool) -> set[str]:
+    # Every column the SQL reads appears in it quoted; a name matched by mistake is only kept.
+    columns = Columns.of([(name, "VARCHAR") for name in header], snake)
+    sql = " ".join(
+        [
+            *focus_columns(columns).values(),
+            *(quote_ident(actual) for actual in columns.numeric_columns(NUMERIC).values()),
+            *(columns.col(name) or "" for name in _REQUIRED),
+        ]
+    )
+    return {name for name in header if quote_ident(name) in sql}
+
+
+def from_legacy(con: Connection, path: Path, report: IngestReport, table: str) -> None:
     """Legacy CUR (`category/Name` headers) -> temp table `table` of typed FOCUS columns."""
     _normalise(con, path, report, table, snake=False)
 
 
-def from_snake(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+def from_snake(con: Connection, path: Path, report: IngestReport, table: str) -> None:
     """CUR 2.0 and the Athena/Parquet layout (snake_case headers) -> temp table `table`."""
     _normalise(con, path, report, table, snake=True)
 
 
-def _normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str, snake: bool) -> None:
+def _normalise(con: Connection, path: Path, report: IngestReport, table: str, snake: bool) -> None:
     described = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall()]
     columns = Columns.of(described, snake)
-    exprs = focus_columns(columns)
+    checked = columns.numeric_columns(NUMERIC)
+    # Each amount read from text is cast once, and the mapping and the check both use it.
+    amounts = replace(columns, precast=frozenset(a for a in checked.values() if columns.is_text(a)))
+    exprs = focus_columns(amounts)
     if not snake and (current := aws_manifest.superseded_by(path, report)) is not None:
         raise SkipFile(f"an earlier delivery of its month: {current.name} lists the current one's files")
     manifest = None if snake else aws_manifest.find(path, report)
@@ -70,28 +97,36 @@ def _normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport,
         raise IngestError(f"{path}: not a complete AWS CUR, missing columns: {', '.join(spelled)}")
     _describe_header(columns, report)
     _fill_entities(columns, exprs, report)
-    _refuse_unreadable_numbers(con, path, columns)
     kind = columns.text("lineItem/LineItemType")
     cost, start = columns.col("lineItem/UnblendedCost"), exprs["ChargePeriodStart"]
     empty = f"({kind} IS NULL AND {cost} IS NULL AND {start} IS NULL)"
-    _report_line_item_types(con, columns, kind, empty, report)
+    skipped = _report_line_item_types(con, columns, kind, empty, report)
+    if skipped and _count(con, f"SELECT count(*) FROM {focus.RAW} WHERE {empty} AND {_unreadable(columns, checked)}"):
+        _refuse_unreadable_numbers(con, path, columns)  # an empty record with an unreadable amount
     # Columns the file cannot fill are left out rather than stored as a million NULLs.
     selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items() if expr != "NULL")
-    skipped = _count(con, f"SELECT count(*) FROM {focus.RAW} WHERE {empty}")
-    # A table rather than a view: the FOCUS reader scans its source several times, and the raw
-    # file (a hundred text columns) can then be dropped, which keeps a 1M-row CUR under 2 GB.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {MAPPED} AS SELECT _row, {selects} FROM {focus.RAW} WHERE NOT {empty}")
-    con.execute(f"DROP TABLE {focus.RAW}")
-    try:
-        focus.from_raw(con, path, report, table, source=MAPPED)
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {MAPPED}")
+    casts = "".join(
+        f", {focus.cast_number(quote_ident(a), MONEY)} AS {quote_ident(PRECAST + a)}" for a in sorted(amounts.precast)
+    )
+    # The mapping is a view, typed into `table` in one pass that also flags unreadable amounts;
+    # then the raw file (a hundred text columns) is dropped, before the rows are stored.
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {MAPPED} AS SELECT _row, {selects}, {_unreadable(amounts, checked)} AS {_BAD} "
+        f"FROM (SELECT *{casts} FROM {focus.RAW}) WHERE NOT {empty}"
+    )
+
+    def refuse_flagged() -> None:
+        if _count(con, f"SELECT count(*) FROM {table} WHERE {_BAD}"):
+            _refuse_unreadable_numbers(con, path, columns)  # the rows and values, named as the file has them
+
+    focus.from_raw(con, path, report, table, source=MAPPED, carry=(_BAD,), precheck=refuse_flagged)
+    focus.drop(con, MAPPED, focus.RAW, focus.RAW_KEPT)
     report.skip(_EMPTY_RECORD, skipped)
     report.rows_read += skipped
 
 
 def _use_manifest(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     columns: Columns,
     manifest: aws_manifest.Manifest,
     exprs: dict[str, str],
@@ -141,7 +176,13 @@ def _describe_header(columns: Columns, report: IngestReport) -> None:
         )
 
 
-def _refuse_unreadable_numbers(con: duckdb.DuckDBPyConnection, path: Path, columns: Columns) -> None:
+def _unreadable(columns: Columns, checked: dict[str, str]) -> str:
+    """SQL true when an amount of the row cannot be read (`checked`: legacy name -> actual column)."""
+    bad = [f"({quote_ident(a)} IS NOT NULL AND {columns.number(name)} IS NULL)" for name, a in checked.items()]
+    return f"({' OR '.join(bad)})" if bad else "FALSE"
+
+
+def _refuse_unreadable_numbers(con: Connection, path: Path, columns: Columns) -> None:
     """A cost that cannot be read (text that is no number, a Parquet NaN, infinity or amount of
     10^26 or more) refuses the file, naming the row and the CUR column."""
     checked = columns.numeric_columns(NUMERIC)
@@ -173,18 +214,23 @@ def _why_unreadable(value: object, text: bool) -> str:
     return f"{value!r} is not a finite number"
 
 
-def _report_line_item_types(
-    con: duckdb.DuckDBPyConnection, columns: Columns, kind: str, empty: str, report: IngestReport
-) -> None:
-    found = {r[0] for r in con.execute(f"SELECT DISTINCT {kind} FROM {focus.RAW} WHERE NOT {empty}").fetchall()}
+def _report_line_item_types(con: Connection, columns: Columns, kind: str, empty: str, report: IngestReport) -> int:
+    """Warn of unknown line item types and of EffectiveCost rules the file cannot follow; returns
+    how many records are empty (one pass)."""
+    row = con.execute(
+        f"SELECT list(DISTINCT {kind}) FILTER (WHERE NOT {empty}), count(*) FILTER (WHERE {empty}) FROM {focus.RAW}"
+    ).fetchone()
+    kinds, empties = row or ([], 0)
+    found = set(kinds or [])
     unknown = sorted(str(t) for t in found - set(LINE_ITEM_TYPES))
     if unknown:
         report.warn(f"line item types loaded as ChargeCategory Adjustment: {', '.join(unknown)}")
     for line_type, needed in EFFECTIVE_NEEDS.items():
         if line_type in found and not all(columns.has(c) for c in needed):
             report.warn(f"EffectiveCost of {line_type} rows is their billed cost: the file lacks {', '.join(needed)}")
+    return int(empties)
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Connection, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0

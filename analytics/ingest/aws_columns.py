@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analytics.ingest.focus import cast_number
 from analytics.schema import MONEY
 
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -15,6 +16,9 @@ _LEGACY_TAG = re.compile(r"^resourceTags/(user|aws):(.+)$", re.IGNORECASE)
 _SNAKE_TAG = re.compile(r"^resource_tags_(user|aws)_(.+)$", re.IGNORECASE)
 # Two header names written without the comma between them, as in `pricing/OfferingClasspricing/PurchaseOption`.
 _FUSED = re.compile(r"^[A-Za-z]+/[A-Za-z:]*[a-z0-9][a-z]+/")
+
+
+PRECAST = "_amount:"  # prefix of a text column's amount computed once (Columns.precast)
 
 
 def quote_ident(name: str) -> str:
@@ -42,6 +46,8 @@ class Columns:
 
     types: dict[str, str]  # actual name -> DuckDB type
     snake: bool  # CUR 2.0 / Athena layout
+    # Text columns whose amount an inner SELECT computes once, as `PRECAST` + name (see aws.py).
+    precast: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, described: Sequence[tuple[str, str]], snake: bool) -> Columns:
@@ -87,8 +93,10 @@ class Columns:
         found = self._find(name)
         if found is None:
             return f"CAST(NULL AS {MONEY})"
+        if found in self.precast:
+            return quote_ident(PRECAST + found)
         if self.types[found].upper() == "VARCHAR":
-            return f"try_cast(trim({quote_ident(found)}) AS {MONEY})"
+            return cast_number(quote_ident(found), MONEY)
         # A Parquet NaN, infinity or 1e300 has no DECIMAL value: NULL here, refused by aws.py first.
         return f"try_cast({quote_ident(found)} AS {MONEY})"
 
@@ -98,7 +106,7 @@ class Columns:
         if found is None:
             return "CAST(NULL AS DOUBLE)"
         column = quote_ident(found)
-        return f"try_cast(trim({column}) AS DOUBLE)" if self.types[found].upper() == "VARCHAR" else column
+        return cast_number(column, "DOUBLE") if self.types[found].upper() == "VARCHAR" else column
 
     def numeric_columns(self, names: Sequence[str]) -> dict[str, str]:
         """Legacy name -> actual column, for the named columns the file has (to be checked)."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest import azure_lookups as lk
 from analytics.ingest import focus
 from analytics.ingest.azure_mapping import COMMITMENT_MODELS, COST, DATE, Columns, select_list
@@ -40,7 +39,7 @@ def generation(col: Columns) -> str:
     return f"v2 {case} {'EA' if case == 'PascalCase' else 'MCA'} ({cost})"
 
 
-def view_of(con: duckdb.DuckDBPyConnection, path: Path, col: Columns) -> tuple[str, str]:
+def view_of(con: Connection, path: Path, col: Columns) -> tuple[str, str]:
     """'actual' or 'amortized', and why. The data decides where it can: only an amortized export has
     unused-commitment rows or commitment-covered usage with a cost; only an actual one has
     commitment purchases with a cost or covered usage at zero. Else the file name; else actual."""
@@ -67,7 +66,7 @@ def view_of(con: duckdb.DuckDBPyConnection, path: Path, col: Columns) -> tuple[s
     return "actual", "no commitment rows, so the actual and amortized views of this file are the same"
 
 
-def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+def normalise(con: Connection, path: Path, report: IngestReport, table: str) -> None:
     """Map `_raw` onto FOCUS names in view `_azure`, let the FOCUS reader type and check it, and
     label every row with its view."""
     as_text(con)
@@ -107,7 +106,7 @@ def resource_type_sql(col: Columns) -> str:
     return f"coalesce(lower(trim({col('resourcetype')})), {from_id})"
 
 
-def _report_mapping(con: duckdb.DuckDBPyConnection, col: Columns, report: IngestReport, view: str) -> None:
+def _report_mapping(con: Connection, col: Columns, report: IngestReport, view: str) -> None:
     """Say which lookups fell back, so a user knows why a service or unit looks raw."""
     row = con.execute(
         f"""SELECT count(*) FILTER (WHERE st.key IS NULL AND sc.key IS NULL),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from analytics.engine import Connection
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
 
@@ -16,7 +16,7 @@ REGIONS = "_az_regions"
 UNITS = "_az_units"
 
 
-def create(con: duckdb.DuckDBPyConnection) -> None:
+def create(con: Connection) -> None:
     """Load the three tables, keyed the way the mapping looks them up (lower-case keys)."""
     read = "read_csv(?, header = true, all_varchar = true)"
     # A resource type names one service; a consumed service (microsoft.compute) spans several, so
@@ -49,6 +49,6 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def drop(con: duckdb.DuckDBPyConnection) -> None:
+def drop(con: Connection) -> None:
     for table in (SERVICES_BY_TYPE, SERVICES_BY_CONSUMED, REGIONS, UNITS):
         con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest.report import IngestError
 from analytics.ingest.tags import UnreadableTags, parse_tags
 from analytics.schema import QUANTITY, TIME
@@ -20,47 +19,40 @@ WINDOW = f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
 _MAX_EXAMPLES = 3
 
 
-def refuse_impossible(con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str]) -> None:
+def refuse_impossible(con: Connection, path: Path, table: str, columns: dict[str, str]) -> None:
     """Times outside the window, a charge ending before it starts, non-finite quantities and tags
-    that cannot be parsed, in temp table `table` (FOCUS columns and `_row`). `columns` is
-    FOCUS column -> SQL type of the columns present."""
-    problems: list[str] = []
+    that cannot be parsed, in temp table or view `table` (FOCUS columns and `_row`). `columns` is
+    FOCUS column -> SQL type of the columns present. The first row of each kind, in one pass."""
+    checks: list[tuple[str, str, str]] = []  # (column, failing condition, problem)
     for name in [c for c, t in columns.items() if t == TIME]:
-        problems += _first(
-            con,
-            table,
-            name,
-            f'"{name}" < $1 OR "{name}" > $2',
-            f"is outside {WINDOW} (the dates this version accepts)",
-            [EARLIEST, LATEST],
-        )
+        window = f"is outside {WINDOW} (the dates this version accepts)"
+        checks.append((name, f'"{name}" < $1 OR "{name}" > $2', window))
     if {"ChargePeriodStart", "ChargePeriodEnd"} <= columns.keys():
-        problems += _first(
-            con,
-            table,
-            "ChargePeriodEnd",
-            '"ChargePeriodEnd" < "ChargePeriodStart"',
-            "is before ChargePeriodStart",
-            [],
-        )
+        checks.append(("ChargePeriodEnd", '"ChargePeriodEnd" < "ChargePeriodStart"', "is before ChargePeriodStart"))
     for name in [c for c, t in columns.items() if t == QUANTITY]:
-        problems += _first(con, table, name, f'NOT isfinite("{name}")', "is not a finite number", [])
-    if problems:
-        raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
+        checks.append((name, f'NOT isfinite("{name}")', "is not a finite number"))
+    if checks:
+        # The first failing row of each kind in one pass; the values only when one failed.
+        firsts = ", ".join(f"min(_row) FILTER (WHERE {condition})" for _, condition, _ in checks)
+        params = [EARLIEST, LATEST] if any("$1" in condition for _, condition, _ in checks) else []
+        found = con.execute(f"SELECT {firsts} FROM {table}", params).fetchone() or ()
+        problems = [
+            f"row {row}, {name}: {_value(con, table, name, row)} {problem}"
+            for (name, _, problem), row in zip(checks, found, strict=True)
+            if row is not None
+        ]
+        if problems:
+            raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
     if "Tags" in columns:
         _refuse_unparseable_tags(con, path, table)
 
 
-def _first(
-    con: duckdb.DuckDBPyConnection, table: str, name: str, condition: str, problem: str, params: list[object]
-) -> list[str]:
-    found = con.execute(
-        f'SELECT _row, CAST("{name}" AS VARCHAR) FROM {table} WHERE {condition} ORDER BY _row LIMIT 1', params
-    ).fetchone()
-    return [f"row {found[0]}, {name}: {found[1]} {problem}"] if found else []
+def _value(con: Connection, table: str, name: str, row: int) -> str:
+    found = con.execute(f'SELECT CAST("{name}" AS VARCHAR) FROM {table} WHERE _row = ?', [row]).fetchone()
+    return str(found[0]) if found else ""
 
 
-def _refuse_unparseable_tags(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+def _refuse_unparseable_tags(con: Connection, path: Path, table: str) -> None:
     """JSON that Python's parser cannot take at all (nested thousands deep, integers of thousands of
     digits): not tags anyone wrote, and storing them would fail later, outside any one file."""
     cursor = con.execute(f'SELECT "Tags", min(_row) FROM {table} WHERE "Tags" IS NOT NULL GROUP BY 1 ORDER BY 2')

@@ -13,14 +13,18 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+import os
+import threading
+import zlib
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-import duckdb
 import pyarrow as pa
 
+from analytics.engine import Connection, EngineError
+from analytics.ingest.files import corrupt_gzip
 from analytics.ingest.jsonl import ident
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.store import first_line
@@ -30,22 +34,36 @@ NULLS = ("", "NULL", "null")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _HEADER_SAMPLE = 1 << 20
 _CHUNK = 20_000
+KEPT_SUFFIX = "_kept"  # the table of the columns read, under a view named `table` (see `read`)
+Keep = Callable[[list[str]], Collection[str] | None]  # header -> the columns read (None: all)
 
 
 def read(
-    con: duckdb.DuckDBPyConnection, name: Path, data: Path, compression: str, report: IngestReport, table: str
+    con: Connection,
+    name: Path,
+    data: Path,
+    compression: str,
+    report: IngestReport,
+    table: str,
+    keep: Keep | None = None,
 ) -> None:
     """Temp table `table`: a 1-based `_row` (blank lines not counted), then one text column per
-    header field. `data` is the file parsed; messages name `name`, the file as the user knows it."""
+    header field. `data` is the file parsed; messages name `name`, the file as the user knows it.
+    `keep(header)` names the columns the caller reads (None: all); the others are NULL, which spares
+    copying text nobody reads while every row's width is still checked."""
     header, delimiter = _header(name, data, compression)
     if delimiter != ",":
         report.fix(f"fields separated by {DELIMITERS[delimiter]}s, not commas")
+    kept = keep(header) if keep else None
     try:
-        _read_duckdb(con, data, compression, header, delimiter, table)
+        if compression == "gzip":
+            _read_gzip(con, name, data, header, delimiter, table, kept)
+        else:
+            _read_duckdb(con, data, compression, header, delimiter, table, kept)
         return
-    except duckdb.Error as exc:
+    except EngineError as exc:
         reason = first_line(exc)
-    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"DROP TABLE IF EXISTS {table}{KEPT_SUFFIX}")
     rows = _read_python(con, name, data, compression, header, delimiter, table, report)
     report.warn(f"read with Python's csv module ({rows:,} rows) because DuckDB's CSV reader could not ({reason[:160]})")
 
@@ -85,21 +103,102 @@ def _header(name: Path, data: Path, compression: str) -> tuple[list[str], str]:
     return [field or f"column{position}" for position, field in enumerate(header)], delimiter
 
 
-def _read_duckdb(
-    con: duckdb.DuckDBPyConnection, data: Path, compression: str, header: list[str], delimiter: str, table: str
+def _read_gzip(
+    con: Connection,
+    name: Path,
+    data: Path,
+    header: list[str],
+    delimiter: str,
+    table: str,
+    kept: Collection[str] | None,
 ) -> None:
+    """DuckDB reads a gzip CSV as a Python thread decompresses it (zlib leaves the GIL), through a
+    named pipe beside `data`: the stream is decompressed once, on another core than the parsing, and
+    checked to its end (files.kind left that to this reader). A broken stream refuses the file,
+    whatever DuckDB made of the part it saw."""
+    if not hasattr(os, "mkfifo"):  # no named pipes (Windows): check the stream, then DuckDB reads it
+        failed: list[Exception] = []
+        _inflate(data, Path(os.devnull), failed)
+        _raise_broken(name, failed)
+        _read_duckdb(con, data, "gzip", header, delimiter, table, kept)
+        return
+    pipe = data.with_name(data.name + ".pipe")
+    os.mkfifo(pipe)
+    failed = []
+    writer = threading.Thread(target=_inflate, args=(data, pipe, failed), daemon=True)
+    writer.start()
+    try:
+        _read_duckdb(con, pipe, "none", header, delimiter, table, kept)
+    finally:
+        _drain(pipe, writer)
+        pipe.unlink()
+        _raise_broken(name, failed)
+
+
+def _raise_broken(name: Path, failed: list[Exception]) -> None:
+    """What went wrong in the writer, but for the reader closing the pipe early."""
+    for exc in failed:
+        if isinstance(exc, BrokenPipeError):
+            continue
+        if isinstance(exc, (EOFError, OSError, zlib.error)):
+            raise IngestError(corrupt_gzip(name, exc)) from exc
+        raise exc
+
+
+def _drain(pipe: Path, writer: threading.Thread) -> None:
+    """Read what the writer still writes until it ends: a reader that stopped early (a bad row),
+    or never opened the pipe, must not leave it waiting; and it checks the stream to its end."""
+    handle = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        while writer.is_alive():
+            try:
+                if not os.read(handle, 1 << 20):
+                    writer.join(0.01)  # no writer yet, or it has just closed
+            except BlockingIOError:
+                writer.join(0.01)
+    finally:
+        os.close(handle)
+
+
+def _inflate(data: Path, pipe: Path, failed: list[Exception]) -> None:
+    try:
+        with gzip.open(data, "rb") as stream, pipe.open("wb") as out:
+            while block := stream.read(1 << 22):
+                out.write(block)
+    except Exception as exc:  # raised in the reading thread, which alone reports to the user
+        failed.append(exc)
+
+
+def _read_duckdb(
+    con: Connection,
+    data: Path,
+    compression: str,
+    header: list[str],
+    delimiter: str,
+    table: str,
+    kept: Collection[str] | None,
+) -> None:
+    read = [h for h in header if kept is None or h in kept]
+    stored = f"{table}{KEPT_SUFFIX}" if kept is not None else table
     # Strict mode refuses a row of the wrong width (null_padding would hide a cut-off row), and a
-    # parallel reader handles quoted newlines only without null padding.
+    # parallel reader handles quoted newlines only without null padding. The line limit is set:
+    # with its own (2 MB), DuckDB 2.0 drops a line longer than its 32 MB buffer without a word.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, * FROM read_csv(?, "
+        f"CREATE OR REPLACE TEMP TABLE {stored} AS SELECT row_number() OVER () AS _row, "
+        f"{', '.join(ident(h) for h in read) or 'NULL AS _none'} FROM read_csv(?, "
         "header = true, auto_detect = false, columns = ?, delim = ?, quote = '\"', escape = '\"', "
         f"nullstr = ?, compression = ?, strict_mode = true, max_line_size = {FIELD_LIMIT})",
         [str(data), dict.fromkeys(header, "VARCHAR"), delimiter, list(NULLS), compression],
     )
+    if kept is not None:
+        # The columns nobody reads are NULL in a view over the ones stored: every header name is
+        # still there for the format to find, and copying a column of text costs more than parsing it.
+        selects = ", ".join(ident(h) if h in kept else f"CAST(NULL AS VARCHAR) AS {ident(h)}" for h in header)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT _row, {selects} FROM {stored}")
 
 
 def _read_python(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: Path,
     data: Path,
     compression: str,
@@ -151,7 +250,7 @@ def _read_python(
 
 
 def _check_short_rows(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: Path,
     table: str,
     header: list[str],
@@ -183,7 +282,7 @@ def _width(name: Path, row: int, line: int, expected: int, header: list[str], fo
     return f"{where}; more fields than the header names"
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, first: int, chunk: list[list[str]], width: int) -> None:
+def _insert(con: Connection, table: str, first: int, chunk: list[list[str]], width: int) -> None:
     if not chunk:
         return
     arrays = {"_row": pa.array(range(first, first + len(chunk)), pa.int64())}

@@ -88,10 +88,11 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def kind(path: Path, name: Path | None = None) -> str:
+def kind(path: Path, name: Path | None = None, deep: bool = True) -> str:
     """'parquet', 'csv', 'csv.gz', 'json' or 'json.gz' from the bytes of `path` themselves, after
     checking they are readable (messages name `name`, the file as the user knows it);
-    newline-delimited JSON (GCP billing export) starts with `{`."""
+    newline-delimited JSON (GCP billing export) starts with `{`. Without `deep`, the rest of a gzip
+    CSV stream is left for its reader to check (csvread decompresses it once, as DuckDB reads it)."""
     shown = name or path
     with path.open("rb") as handle:
         head = handle.read(4)
@@ -100,7 +101,7 @@ def kind(path: Path, name: Path | None = None) -> str:
     if head == b"PAR1":
         return "parquet"
     if head[:2] == b"\x1f\x8b":
-        first = _check_gzip(path, shown)
+        first = _check_gzip(path, shown, deep)
         return "json.gz" if _is_json_lines(first) else "csv.gz"
     with path.open("rb") as handle:
         sample = handle.read(_SNIFF_BYTES)
@@ -113,7 +114,7 @@ def _is_json_lines(sample: bytes) -> bool:
     return sample.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"
 
 
-def _check_gzip(path: Path, shown: Path) -> bytes:
+def _check_gzip(path: Path, shown: Path, deep: bool) -> bytes:
     """Read the whole stream once: a truncated gzip only shows itself at its end. Returns its start."""
     try:
         with gzip.open(path, "rb") as handle:
@@ -121,11 +122,16 @@ def _check_gzip(path: Path, shown: Path) -> bytes:
             if not first:
                 raise IngestError(f"{shown}: the compressed file is empty")
             _check_text(shown, first)
-            while handle.read(1 << 22):
-                pass
+            if deep or _is_json_lines(first):
+                while handle.read(1 << 22):
+                    pass
             return first
     except (EOFError, OSError, zlib.error) as exc:
-        raise IngestError(f"{shown}: truncated or corrupt gzip ({exc})") from exc
+        raise IngestError(corrupt_gzip(shown, exc)) from exc
+
+
+def corrupt_gzip(shown: Path, exc: BaseException) -> str:
+    return f"{shown}: truncated or corrupt gzip ({exc})"
 
 
 def _check_text(path: Path, sample: bytes) -> None:

@@ -4,11 +4,10 @@ real exports have and saying what was repaired; values that cannot be read refus
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection, EngineError
 from analytics.ingest import csvread, jsonl
 from analytics.ingest.checks import refuse_impossible
 from analytics.ingest.report import IngestError, IngestReport
@@ -45,6 +44,8 @@ PLACEHOLDER_COLUMNS = (
 )
 _MAX_EXAMPLES = 3
 RAW = "_raw"  # the file as read
+RAW_KEPT = RAW + csvread.KEPT_SUFFIX  # the columns of a CSV file stored under view `_raw`, if narrowed
+_RAW_PREFIX = "_read:"  # a column's value as read, beside its typed value, while checking
 
 
 def detect(columns: Sequence[str]) -> bool:
@@ -72,54 +73,109 @@ _SIGNATURE = {
 }
 
 
-def from_raw(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str, source: str = RAW) -> None:
+def from_raw(
+    con: Connection,
+    path: Path,
+    report: IngestReport,
+    table: str,
+    source: str = RAW,
+    lazy: bool = False,
+    carry: Sequence[str] = (),
+    precheck: Callable[[], None] | None = None,
+) -> None:
     """Create temp table `table` with FOCUS columns, typed, from `source` (the file as read, or a
-    provider format's mapping of it onto FOCUS names, keeping `_row`)."""
-    columns = _match_columns(con, path, report, source)
+    provider format's mapping of it onto FOCUS names, keeping `_row`). With `lazy`, `table` is a
+    view: each check reads only the columns it needs, the typed rows are computed once, as they are
+    stored, and `source` must outlive `table` (the caller drops both). Otherwise the `carry`
+    columns of `source` (a provider's own checks) are copied into `table` as they are, and
+    `precheck` runs once it exists, before the values are checked."""
+    columns = _match_columns(con, path, report, source, carry)
     source_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     _refuse_unusable_types(path, columns, source_types)
     exprs = {focus: _typed(raw, source_types[raw], FOCUS_COLUMNS[focus]) for focus, raw in columns.items()}
     if "ProviderName" not in exprs:
         exprs["ProviderName"] = exprs["ServiceProviderName"]
         report.fix("ProviderName taken from ServiceProviderName (FOCUS 1.3)")
-    exprs = _repair(exprs, columns, report)
-    selects = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {selects} FROM {source}")
-    _check_values(con, path, table, columns, source, report)
-    refuse_impossible(con, path, table, {name: FOCUS_COLUMNS[name] for name in exprs})
-    _report_repairs(con, table, columns, source, report)
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    report.rows_read = int(row[0]) if row else 0
+    checked_raw = {focus: raw for focus, raw in columns.items() if _checked(focus)}
+    raws = "".join(f', "{raw}" AS "{_RAW_PREFIX}{focus}"' for focus, raw in checked_raw.items())
+    reads = "".join(f', "{_RAW_PREFIX}{focus}"' for focus in checked_raw)
+    # Typed in an inner SELECT, repaired in an outer one: a repair reads its column several times,
+    # and DuckDB computes a typed value (a date parsed from text) once per reference.
+    typed = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs.items())
+    repaired = _repair({name: f'"{name}"' for name in exprs}, columns, report)
+    selects = ", ".join(f'{expr} AS "{name}"' for name, expr in repaired.items())
+    carried = "".join(f", {jsonl.ident(name)}" for name in carry)
+    inner = f"(SELECT _row, {typed}{raws}{carried} FROM {source})"
+    if lazy:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT _row, {selects} FROM {inner}")
+        checked = f"(SELECT _row, {selects}{reads} FROM {inner})"
+    else:
+        # The values as read are kept beside the typed ones (store_rows ignores them), so that
+        # `source`, often a mapping that is costly to compute, is computed once.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {selects}{reads}{carried} FROM {inner}")
+        checked = table
+        if precheck is not None:
+            precheck()
+    report.rows_read = _check_values(con, path, checked, columns, report)
     if report.rows_read == 0:
         raise IngestError(f"{path}: the file has a header but no rows")
+    refuse_impossible(con, path, table, {name: FOCUS_COLUMNS[name] for name in exprs})
+    _report_repairs(con, table, columns, source, report)
+
+
+def normalise(con: Connection, path: Path, report: IngestReport, table: str) -> None:
+    """A FOCUS file: view `table` of its rows typed, checked and repaired (see `from_raw`)."""
+    from_raw(con, path, report, table, lazy=True)
+
+
+def drop(con: Connection, *names: str) -> None:
+    """Drop the temp tables or views `names` (identifiers of this package), whichever each is."""
+    for name in names:
+        found = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_catalog = 'temp' AND table_name = ?", [name]
+        ).fetchone()
+        if found:
+            con.execute(f"DROP {'VIEW' if found[0] == 'VIEW' else 'TABLE'} {name}")
 
 
 def read_raw(
-    con: duckdb.DuckDBPyConnection, path: Path, kind: str, report: IngestReport, data: Path | None = None
+    con: Connection,
+    path: Path,
+    kind: str,
+    report: IngestReport,
+    data: Path | None = None,
+    keep: csvread.Keep | None = None,
 ) -> list[str]:
-    """The file as read, into temp table `_raw` with a 1-based `_row`; returns its column names.
+    """The file as read, into temp table `_raw` with a 1-based `_row` (a view over a Parquet file);
+    returns its column names. `keep` names, from a CSV header, the columns to fill (see csvread).
     `data` is the staged copy that is parsed (default `path`); messages name `path`."""
     data = data or path
     if kind in ("json", "json.gz"):
         jsonl.read(con, data, RAW, shown=path)
     elif kind == "parquet":
         try:
+            # A view, not a copy: Parquet is columnar and typed, so each check reads only the
+            # columns it needs and the rows are written once, into line_items. A view takes no
+            # parameters; the staged copy's path is ours, not the user's, quoted all the same.
+            literal = str(data).replace("'", "''")
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT file_row_number + 1 AS _row, "
-                "* EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true)",
-                [str(data)],
+                f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT file_row_number + 1 AS _row, "
+                f"* EXCLUDE (file_row_number) FROM read_parquet('{literal}', file_row_number = true)"
             )
-        except duckdb.Error as exc:
+        except EngineError as exc:
             raise IngestError(f"{path}: not a readable PARQUET file ({first_line(exc)})") from exc
     else:
         # Compression from the bytes (kind), not the name: a gzip called .csv is still gzip.
-        csvread.read(con, path, data, "gzip" if kind == "csv.gz" else "none", report, RAW)
+        csvread.read(con, path, data, "gzip" if kind == "csv.gz" else "none", report, RAW, keep)
     return [r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != "_row"]
 
 
-def _match_columns(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, source: str) -> dict[str, str]:
+def _match_columns(
+    con: Connection, path: Path, report: IngestReport, source: str, carry: Sequence[str] = ()
+) -> dict[str, str]:
     """FOCUS column -> source column name, matching case-insensitively and through the aliases."""
-    raw_names = [r[0] for r in con.execute(f"DESCRIBE {source}").fetchall() if r[0] != "_row"]
+    described = [r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()]
+    raw_names = [name for name in described if name != "_row" and name not in carry]
     by_lower = {name.lower(): name for name in FOCUS_COLUMNS}
     matched: dict[str, str] = {}
     ignored: list[str] = []
@@ -156,20 +212,32 @@ def _typed(raw: str, raw_type: str, target: str) -> str:
         if not text:
             return f"timezone('UTC', {col})" if "TIME ZONE" in raw_type.upper() else f"try_cast({col} AS TIMESTAMP)"
         value = f"trim({col})"
-        # US dates with a two-digit year first: a plain cast would read 5/1/25 as the year 5.
+        # ISO times (no slash) first, as most are; then US dates with a two-digit year, which a
+        # plain cast would read as the year 5 (5/1/25); then US dates with four digits.
         return (
-            f"CASE WHEN regexp_matches({value}, '^\\d{{1,2}}/\\d{{1,2}}/\\d{{2}}(\\D|$)') "
+            f"CASE WHEN NOT contains({value}, '/') THEN timezone('UTC', try_cast({value} AS TIMESTAMPTZ)) "
+            f"WHEN regexp_matches({value}, '^\\d{{1,2}}/\\d{{1,2}}/\\d{{2}}(\\D|$)') "
             f"THEN try_strptime({value}, ['%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M', '%m/%d/%y']) "
-            f"WHEN {value} LIKE '%/%' "
-            f"THEN try_strptime({value}, ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y']) "
-            f"ELSE timezone('UTC', try_cast({value} AS TIMESTAMPTZ)) END"
+            f"ELSE try_strptime({value}, ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y']) END"
         )
     if target in (MONEY, QUANTITY):
         # A Parquet NaN, infinity or 1e300 has no DECIMAL value: NULL here, refused by _check_values.
-        return f"try_cast(trim({col}) AS {target})" if text else f"try_cast({col} AS {target})"
+        return cast_number(col, target) if text else f"try_cast({col} AS {target})"
     if raw_type.upper().startswith(("MAP", "STRUCT")):
         return f"CAST(to_json({col}) AS VARCHAR)"
     return f"nullif({col}, '')" if text else f"CAST({col} AS VARCHAR)"
+
+
+def cast_number(column: str, target: str) -> str:
+    """Text `column` (SQL) as a number of type `target`, NULL when it is none. The cast itself
+    allows ASCII blanks around the number; trim, which also takes Unicode spaces (a no-break
+    space), costs twice the cast, so it is tried only on text that failed."""
+    casts = [f"try_cast({column} AS {target})", f"try_cast(trim({column}) AS {target})"]
+    if target == MONEY:
+        # Amounts below 10^6 fit 64 bits, which parse ten times faster than the 128 of MONEY, to
+        # the same value (rounded to 12 decimals the same way).
+        casts.insert(0, f"try_cast({column} AS DECIMAL(18,12))")
+    return f"coalesce({', '.join(casts)})"
 
 
 def _repair(exprs: dict[str, str], columns: dict[str, str], report: IngestReport) -> dict[str, str]:
@@ -194,43 +262,56 @@ def _repair(exprs: dict[str, str], columns: dict[str, str], report: IngestReport
     return fixed
 
 
-def _check_values(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], source: str, report: IngestReport
-) -> None:
-    """Refuse the file if a required value is missing or any number or time cannot be read."""
-    checks: list[tuple[str, str, str]] = []  # (FOCUS column, failing condition, raw value)
-    for focus, raw in columns.items():
-        target = FOCUS_COLUMNS[focus]
-        parsed = target in (MONEY, QUANTITY, TIME)
-        conditions = [f'(r."{raw}" IS NOT NULL AND s."{focus}" IS NULL)'] if parsed else []
+def _check_values(con: Connection, path: Path, checked: str, columns: dict[str, str], report: IngestReport) -> int:
+    """Refuse the file if a required value is missing or any number or time cannot be read; warn of
+    empty optional costs; return the number of rows. One pass over `checked`: `_row`, the typed
+    FOCUS columns and each one's value as read (prefixed `_RAW_PREFIX`)."""
+    checks: list[tuple[str, str]] = []  # (FOCUS column, failing condition)
+    for focus in filter(_checked, columns):
+        conditions = [f'("{_RAW_PREFIX}{focus}" IS NOT NULL AND "{focus}" IS NULL)'] if _parsed(focus) else []
         if focus in REQUIRED_COLUMNS:
-            conditions.append(f's."{focus}" IS NULL')
-        if conditions:
-            checks.append((focus, " OR ".join(conditions), f'CAST(r."{raw}" AS VARCHAR)'))
-    if not checks:
-        return
-    flags = ", ".join(f"({condition}) AS f{i}, {value} AS v{i}" for i, (_, condition, value) in enumerate(checks))
-    anywhere = " OR ".join(f"({condition})" for _, condition, _ in checks)
-    rows = con.execute(
-        f"SELECT s._row, {flags} FROM {table} s JOIN {source} r USING (_row) WHERE {anywhere} "
-        f"ORDER BY s._row LIMIT {_MAX_EXAMPLES}"
-    ).fetchall()
-    problems = []
-    for found in rows:
-        for i, (focus, _, _) in enumerate(checks):
-            if found[1 + 2 * i]:
-                value = found[2 + 2 * i]
-                problems.append(f"row {found[0]}, {focus}: " + _why_unreadable(value, FOCUS_COLUMNS[focus]))
-    if problems:
-        raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
+            conditions.append(f'"{focus}" IS NULL')
+        checks.append((focus, " OR ".join(conditions)))
     # FOCUS makes these two non-null too; older exports leave them empty (the real sample's Oracle rows).
     optional_money = [c for c in ("ListCost", "ContractedCost") if c in columns]
-    if optional_money:
-        counts = ", ".join(f'count(*) FILTER (WHERE "{c}" IS NULL)' for c in optional_money)
-        empty = con.execute(f"SELECT {counts} FROM {table}").fetchone() or ()
-        for focus, n in zip(optional_money, empty, strict=True):
-            if n:
-                report.warn(f"{focus} is empty on {n:,} rows (FOCUS requires it); those count as 0")
+    empties = "".join(f', count(*) FILTER (WHERE "{c}" IS NULL)' for c in optional_money)
+    anywhere = " OR ".join(f"({condition})" for _, condition in checks) or "FALSE"
+    found = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {anywhere}){empties} FROM {checked}").fetchone()
+    rows, failing, *empty = found or (0, 0)
+    problems = _problems(con, checked, checks) if failing else []
+    if problems:
+        raise IngestError(f"{path}: {'; '.join(problems)}")
+    for focus, n in zip(optional_money, empty, strict=True):
+        if n:
+            report.warn(f"{focus} is empty on {n:,} rows (FOCUS requires it); those count as 0")
+    return int(rows)
+
+
+def _problems(con: Connection, checked: str, checks: list[tuple[str, str]]) -> list[str]:
+    """The first rows failing a check, each problem named (only run when a check failed)."""
+    flags = ", ".join(
+        f"""({condition}) AS f{i}, CAST("{_RAW_PREFIX}{focus}" AS VARCHAR) AS v{i}"""
+        for i, (focus, condition) in enumerate(checks)
+    )
+    anywhere = " OR ".join(f"({condition})" for _, condition in checks)
+    rows = con.execute(
+        f"SELECT _row, {flags} FROM {checked} WHERE {anywhere} ORDER BY _row LIMIT {_MAX_EXAMPLES}"
+    ).fetchall()
+    problems = [
+        f"row {found[0]}, {focus}: " + _why_unreadable(found[2 + 2 * i], FOCUS_COLUMNS[focus])
+        for found in rows
+        for i, (focus, _) in enumerate(checks)
+        if found[1 + 2 * i]
+    ]
+    return problems[:_MAX_EXAMPLES]
+
+
+def _parsed(focus: str) -> bool:
+    return FOCUS_COLUMNS[focus] in (MONEY, QUANTITY, TIME)
+
+
+def _checked(focus: str) -> bool:
+    return _parsed(focus) or focus in REQUIRED_COLUMNS
 
 
 def _why_unreadable(value: str | None, target: str) -> str:
@@ -264,23 +345,23 @@ def _refuse_unusable_types(path: Path, columns: dict[str, str], source_types: di
             raise IngestError(f"{path}: column {raw!r} holds {found} values, not numbers ({focus})")
 
 
-def _report_repairs(
-    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], source: str, report: IngestReport
-) -> None:
-    for name, allowed in ENUMS.items():
-        if name not in columns:
-            continue
-        values = ", ".join(f"'{v}'" for v in allowed)
-        lowered = ", ".join(f"'{v.lower()}'" for v in allowed)
+def _report_repairs(con: Connection, table: str, columns: dict[str, str], source: str, report: IngestReport) -> None:
+    """Enumerated values written in another case (repaired), and values FOCUS does not know, one
+    pass over the file as read and one over the typed rows for all the enumerated columns."""
+    names = [name for name in ENUMS if name in columns]
+    if not names:
+        return
+    recased, unknown = [], []
+    for name in names:
+        values = ", ".join(f"'{v}'" for v in ENUMS[name])
+        lowered = ", ".join(f"'{v.lower()}'" for v in ENUMS[name])
         raw = f'"{columns[name]}"'
-        fixed = con.execute(
-            f"SELECT count(*) FROM {source} WHERE {raw} NOT IN ({values}) AND lower({raw}) IN ({lowered})"
-        )
-        count = (fixed.fetchone() or (0,))[0]
+        recased.append(f"count(*) FILTER (WHERE {raw} NOT IN ({values}) AND lower({raw}) IN ({lowered}))")
+        unknown.append(f'list_sort(list(DISTINCT "{name}") FILTER (WHERE "{name}" NOT IN ({values})))')
+    fixed = con.execute(f"SELECT {', '.join(recased)} FROM {source}").fetchone() or ()
+    outside = con.execute(f"SELECT {', '.join(unknown)} FROM {table}").fetchone() or ()
+    for name, count, values in zip(names, fixed, outside, strict=True):
         if count:
             report.fix(f"{name}: {count:,} values with non-standard case normalised (e.g. Usage-based)")
-        unknown = con.execute(
-            f'SELECT DISTINCT "{name}" FROM {table} WHERE "{name}" IS NOT NULL AND "{name}" NOT IN ({values}) LIMIT 5'
-        ).fetchall()
-        if unknown:
-            report.warn(f"{name} has values outside FOCUS: {', '.join(repr(u[0]) for u in unknown)}")
+        if values:
+            report.warn(f"{name} has values outside FOCUS: {', '.join(repr(u) for u in values[:5])}")

@@ -6,13 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest import aws, azure, focus, gcp, oci
 from analytics.ingest.report import IngestError, IngestReport
 
 # Reads the file's rows from temp table `_raw` (with `_row`) and creates the typed FOCUS table.
-Normalise = Callable[[duckdb.DuckDBPyConnection, Path, IngestReport, str], None]
+Normalise = Callable[[Connection, Path, IngestReport, str], None]
 
 
 @dataclass(frozen=True)
@@ -25,14 +24,16 @@ class SourceFormat:
     # incremental one adds files to a period (OCI writes numbered reports), so only a same-named
     # file replaces.
     incremental: bool = False
+    # The columns of a CSV header the format reads (None: all); the others are not copied.
+    used: Callable[[Sequence[str]], set[str]] | None = None
 
 
 FORMATS: dict[str, SourceFormat] = {
     f.name: f
     for f in (
-        SourceFormat("focus", "FOCUS 1.0-1.3", focus.detect, focus.from_raw),
-        SourceFormat("aws-cur", "AWS legacy CUR", aws.detect_legacy, aws.from_legacy),
-        SourceFormat("aws-cur2", "AWS CUR 2.0 / Athena", aws.detect_snake, aws.from_snake),
+        SourceFormat("focus", "FOCUS 1.0-1.3", focus.detect, focus.normalise),
+        SourceFormat("aws-cur", "AWS legacy CUR", aws.detect_legacy, aws.from_legacy, used=aws.used_legacy),
+        SourceFormat("aws-cur2", "AWS CUR 2.0 / Athena", aws.detect_snake, aws.from_snake, used=aws.used_snake),
         SourceFormat("gcp", "Google Cloud billing export", gcp.detect, gcp.normalise),
         SourceFormat("oci", "Oracle Cloud cost report", oci.detect, oci.normalise, incremental=True),
         SourceFormat("azure", "Azure cost details (EA/MCA)", azure.detect, azure.normalise),

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest import focus, gcp_lookups
 from analytics.ingest.gcp_lookups import Columns
 from analytics.ingest.readable import number, refuse_unreadable
@@ -32,7 +31,7 @@ def detect(columns: Sequence[str]) -> bool:
     return {c.strip().lower() for c in columns} >= _SIGNATURE
 
 
-def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+def normalise(con: Connection, path: Path, report: IngestReport, table: str) -> None:
     """Temp table `table` with FOCUS columns from the export rows in `_raw`."""
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall()}
     missing = [c for c in REQUIRED if c not in types]
@@ -51,7 +50,7 @@ def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, 
         gcp_lookups.drop(con)
 
 
-def _refuse_unreadable(con: duckdb.DuckDBPyConnection, path: Path, cols: Columns) -> None:
+def _refuse_unreadable(con: Connection, path: Path, cols: Columns) -> None:
     """The two values the mapping computes with must be readable; FOCUS parsing checks the rest."""
     cost, month = cols.text("cost"), f"trim({cols.text('invoice.month')})"
     bad_month = f"NOT regexp_full_match({month}, '\\d{{6}}') OR try_strptime({month}, '%Y%m') IS NULL"

@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from analytics.engine import Connection
 from analytics.ingest import gcp_arrays
 from analytics.ingest.focus import RAW
 from analytics.ingest.jsonl import ident
@@ -83,7 +83,7 @@ class Joins:
     category: str  # expression: ServiceCategory
 
 
-def build(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, cols: Columns) -> Joins:
+def build(con: Connection, path: Path, report: IngestReport, cols: Columns) -> Joins:
     joins = []
     credits = "0"
     if "credits" in cols.types:
@@ -102,12 +102,12 @@ def build(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, cols
     return Joins(" ".join(joins), credits, tags, "coalesce(g.category, 'Other')")
 
 
-def drop(con: duckdb.DuckDBPyConnection) -> None:
+def drop(con: Connection) -> None:
     for name in _TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _credits(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, cols: Columns) -> None:
+def _credits(con: Connection, path: Path, report: IngestReport, cols: Columns) -> None:
     text = cols.text("credits")
     found = con.execute(f"SELECT {text}, min(r._row) FROM {RAW} r WHERE {text} IS NOT NULL GROUP BY 1").fetchall()
     amounts, literals = [], 0
@@ -126,7 +126,7 @@ def _credits(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, c
     _table(con, "_gcp_credits", frame, "CAST(raw AS VARCHAR) AS raw, CAST(amount AS DECIMAL(38,12)) AS amount")
 
 
-def _tags(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, cols: Columns, sources: list[str]) -> None:
+def _tags(con: Connection, path: Path, report: IngestReport, cols: Columns, sources: list[str]) -> None:
     keys = ", ".join(cols.text(s) for s in sources)
     found = con.execute(f"SELECT {keys}, min(r._row) FROM {RAW} r GROUP BY ALL").fetchall()
     merged_tags: list[str | None] = []
@@ -151,7 +151,7 @@ def _tags(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, cols
     _table(con, "_gcp_tags", frame, f"{typed}, CAST(tags AS VARCHAR) AS tags")
 
 
-def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, select: str = "*") -> None:
+def _table(con: Connection, name: str, frame: pd.DataFrame, select: str = "*") -> None:
     """A temp table from a DataFrame; `name` and `select` are constants of this module."""
     con.register("_gcp_frame", frame)
     try:

@@ -7,13 +7,12 @@ import gzip
 import json
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection, EngineError
 from analytics.ingest.report import IngestError
 from analytics.store import first_line
 
 
-def read(con: duckdb.DuckDBPyConnection, path: Path, table: str, shown: Path | None = None) -> None:
+def read(con: Connection, path: Path, table: str, shown: Path | None = None) -> None:
     """Temp table `table` with a 1-based `_row` (the record's number, blank lines not counted) and
     one column per top-level field, objects flattened one level into `parent.child` columns.
     Messages name `shown` (the file as the user knows it; default `path`)."""
@@ -23,7 +22,7 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, table: str, shown: Path | N
             "FROM read_json(?, format = 'newline_delimited')",
             [str(path)],
         )
-    except duckdb.Error as exc:
+    except EngineError as exc:
         # DuckDB's own line number is off by one when a line is cut inside a string, so the first
         # bad line is found again with Python's parser (only on this failure path).
         message = _first_bad_line(path) or first_line(exc).removeprefix("Invalid Input Error: ")
@@ -46,7 +45,7 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, table: str, shown: Path | N
         con.execute("DROP TABLE IF EXISTS _json")
 
 
-def _keep_json_values(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _keep_json_values(con: Connection, path: Path) -> None:
     """FOCUS columns whose value is a JSON object (Tags, SkuPriceDetails) are read again as JSON text:
     flattened into `Tags.<key>` columns they would be ignored, and every tag lost."""
     types = {name: type_ for name, type_, *_ in con.execute("DESCRIBE _json").fetchall() if name != "_row"}
@@ -84,7 +83,7 @@ def _first_bad_line(path: Path) -> str | None:
     return None
 
 
-def _struct_fields(con: duckdb.DuckDBPyConnection, column: str) -> list[str] | None:
+def _struct_fields(con: Connection, column: str) -> list[str] | None:
     """The field names of a STRUCT column (the same on every row), or None if it is always null."""
     found = con.execute(
         f"SELECT json_keys(to_json({ident(column)})) FROM _json WHERE {ident(column)} IS NOT NULL LIMIT 1"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import duckdb
 import pandas as pd
 
+from analytics.engine import Connection
 from analytics.ingest.report import IngestReport
 from analytics.ingest.tags import parse_tags, tag_set_id
 from analytics.ingest.views import LABEL, combine
@@ -20,20 +20,20 @@ from analytics.store import SAMPLE_FORMAT, delete_sample, is_sample, transaction
 DELIVERY_KEY = ("ProviderName", "BillingAccountId", "BillingPeriodStart")
 
 
-def already_loaded(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
+def already_loaded(con: Connection, file_hash: str) -> bool:
     row = con.execute("SELECT count(*) FROM sources WHERE x_FileHash = ?", [file_hash]).fetchone()
     return bool(row and row[0])
 
 
 def store_rows(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     staged: str,
     report: IngestReport,
     file_hash: str,
     batch: str,
     incremental: bool = False,
 ) -> None:
-    """Move the rows of the temp table `staged` (FOCUS column names, any subset, already typed)
+    """Move the rows of the temp table or view `staged` (FOCUS column names, any subset, typed)
     into the store as one source. `staged` is an identifier chosen by the caller, never by a user.
     `incremental` formats deliver a period as many files, each new; only a file of the same name
     replaces an earlier one."""
@@ -68,16 +68,15 @@ def store_rows(
         if tag_map is not None:
             con.register("_tag_map", tag_map)
         try:
-            con.execute(
+            inserted = con.execute(
                 f"INSERT INTO line_items SELECT {select}, ?, ?, {label}, ?, {tag_id} FROM {staged} s {join}",
                 [source_id, report.file, report.format, now],
-            )
+            ).fetchone()
         finally:
             if tag_map is not None:
                 con.unregister("_tag_map")
+        report.rows_loaded = int(inserted[0]) if inserted else 0
         build_rollup(con, source_id)
-        row = con.execute("SELECT count(*) FROM line_items WHERE x_SourceId = ?", [source_id]).fetchone()
-        report.rows_loaded = int(row[0]) if row else 0
         periods = con.execute(
             "SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM daily_costs WHERE x_SourceId = ? ORDER BY 1",
             [source_id],
@@ -86,12 +85,12 @@ def store_rows(
         con.execute("UPDATE sources SET Report = ? WHERE x_SourceId = ?", [json.dumps(report.to_dict()), source_id])
 
 
-def _next_source_id(con: duckdb.DuckDBPyConnection) -> int:
+def _next_source_id(con: Connection) -> int:
     row = con.execute("SELECT coalesce(max(x_SourceId), 0) + 1 FROM sources").fetchone()
     return int(row[0]) if row else 1
 
 
-def _tag_map(con: duckdb.DuckDBPyConnection, staged: str, report: IngestReport) -> pd.DataFrame:
+def _tag_map(con: Connection, staged: str, report: IngestReport) -> pd.DataFrame:
     """raw Tags text -> tag set id, parsing each distinct text once; new tag sets are stored."""
     raws = [r[0] for r in con.execute(f'SELECT DISTINCT "Tags" FROM {staged} WHERE "Tags" IS NOT NULL').fetchall()]
     ids: list[int | None] = []
@@ -122,7 +121,7 @@ def _tag_map(con: duckdb.DuckDBPyConnection, staged: str, report: IngestReport) 
 
 
 def _replace_earlier_deliveries(
-    con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport, combined: bool = False
+    con: Connection, staged: str, batch: str, report: IngestReport, combined: bool = False
 ) -> None:
     keys = ", ".join(f'"{k}"' for k in DELIVERY_KEY)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _delivery AS SELECT DISTINCT {keys} FROM {staged}")
@@ -140,7 +139,7 @@ def _replace_earlier_deliveries(
     con.execute("DROP TABLE _delivery")
 
 
-def _replace_same_file(con: duckdb.DuckDBPyConnection, staged: str, batch: str, report: IngestReport) -> None:
+def _replace_same_file(con: Connection, staged: str, batch: str, report: IngestReport) -> None:
     # Report names repeat across tenancies and folders (and uploads land in temp folders), so a
     # file replaces an earlier one of the same name only for the same provider and billing account.
     earlier = (
@@ -159,7 +158,7 @@ def _replace_same_file(con: duckdb.DuckDBPyConnection, staged: str, batch: str, 
             con.execute(f"DELETE FROM {table} WHERE x_SourceId = ?", [source_id])
 
 
-def build_rollup(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+def build_rollup(con: Connection, source_id: int) -> None:
     """Daily sums of the four cost metrics per rollup dimension and tag set, for one source."""
     dims = ", ".join(f'"{d}"' for d in ROLLUP_DIMENSIONS)
     con.execute(

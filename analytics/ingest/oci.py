@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest import focus
 from analytics.ingest.jsonl import ident
 from analytics.ingest.readable import as_text, number, refuse_unreadable
@@ -50,7 +49,7 @@ def detect(columns: Sequence[str]) -> bool:
     return {c.strip().lower() for c in columns} >= _SIGNATURE
 
 
-def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, table: str) -> None:
+def normalise(con: Connection, path: Path, report: IngestReport, table: str) -> None:
     """Temp table `table` with FOCUS columns from the cost report rows in `_raw`."""
     as_text(con)
     names = [r[0] for r in con.execute(f"DESCRIBE {focus.RAW}").fetchall() if r[0] != "_row"]
@@ -90,7 +89,7 @@ def normalise(con: duckdb.DuckDBPyConnection, path: Path, report: IngestReport, 
             report.warn(f"cost/myCostOverage sums to {overage[0]:f}; it is not added (BilledCost is cost/myCost)")
 
 
-def _tags_table(con: duckdb.DuckDBPyConnection) -> None:
+def _tags_table(con: Connection) -> None:
     """Tags JSON per row from the `tags/<namespace>.<key>` columns: the key is `<namespace>.<key>`
     as written (a key may hold a backslash); empty cells are no tag. UNPIVOT keeps the column
     names out of the SQL text and drops the nulls."""

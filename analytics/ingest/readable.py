@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from analytics.ingest.focus import RAW
+from analytics.engine import Connection
+from analytics.ingest.focus import RAW, drop
 from analytics.ingest.jsonl import ident
 from analytics.ingest.report import IngestError
 
@@ -15,7 +14,7 @@ from analytics.ingest.report import IngestError
 Check = tuple[str, str, str, str]
 
 
-def refuse_unreadable(con: duckdb.DuckDBPyConnection, path: Path, checks: list[Check]) -> None:
+def refuse_unreadable(con: Connection, path: Path, checks: list[Check]) -> None:
     """Raise for the first row (1-based) whose value is empty or unreadable, field by field.
     The SQL fragments are constants of the calling module; no data value is spliced in."""
     for field, value, bad, what in checks:
@@ -32,7 +31,7 @@ def number(value: str) -> str:
     return f"try_cast(trim({value}) AS DECIMAL(38,12)) IS NULL"
 
 
-def as_text(con: duckdb.DuckDBPyConnection) -> None:
+def as_text(con: Connection) -> None:
     """Make every column of `_raw` text, as a CSV of the same export would be: the Azure and OCI
     mappings trim, compare and parse text, and a typed Parquet column (a DOUBLE cost, a TIMESTAMP
     date) has no trim. Numbers become their shortest exact text, nested values JSON."""
@@ -42,7 +41,7 @@ def as_text(con: duckdb.DuckDBPyConnection) -> None:
     quoted = [(ident(name), kind) for name, kind in types]
     selects = ", ".join(f"{_text(column, kind)} AS {column}" for column, kind in quoted)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_text AS SELECT _row, {selects} FROM {RAW}")
-    con.execute(f"DROP TABLE {RAW}")
+    drop(con, RAW)  # a view over a Parquet file
     con.execute(f"ALTER TABLE _raw_text RENAME TO {RAW}")
 
 

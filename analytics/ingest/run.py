@@ -7,10 +7,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
 from analytics.allocation.refresh import refresh
-from analytics.ingest import files, focus
+from analytics.engine import Connection
+from analytics.ingest import aws, files, focus
 from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
 from analytics.ingest.report import IngestError, IngestReport, SkipFile
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def ingest_paths(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     patterns: list[str],
     fmt: str = "auto",
     progress: Callable[[int, int, str], None] | None = None,
@@ -57,7 +56,7 @@ def ingest_paths(
     return reports
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str = "auto") -> IngestReport:
+def ingest_file(con: Connection, path: Path, batch: str, fmt: str = "auto") -> IngestReport:
     """Load one file in one transaction. Whatever goes wrong, the caller gets an IngestError with
     one line naming the file; an error nobody foresaw is logged with its traceback as well."""
     try:
@@ -74,17 +73,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, batch: str, fmt: str
 
 
 def _ingest_staged(
-    con: duckdb.DuckDBPyConnection, path: Path, data: Path, digest: str, fix: str | None, batch: str, fmt: str
+    con: Connection, path: Path, data: Path, digest: str, fix: str | None, batch: str, fmt: str
 ) -> IngestReport:
-    kind = files.kind(data, name=path)
     report = IngestReport(file=str(path), format=fmt)
     if already_loaded(con, digest):
-        report.status = "unchanged"
+        report.status = "unchanged"  # the same bytes loaded before, so they were readable
         return report
+    kind = files.kind(data, name=path, deep=False)  # csvread checks a gzip CSV as it reads it
+
     if fix:
         report.fix(fix)
     try:
-        columns = focus.read_raw(con, path, kind, report, data=data)
+        columns = focus.read_raw(con, path, kind, report, data=data, keep=lambda header: _used(path, header, fmt))
         source_format = choose(path, columns, fmt)
         report.format = source_format.name
         source_format.normalise(con, path, report, _STAGED)
@@ -92,6 +92,11 @@ def _ingest_staged(
     except SkipFile as exc:
         report.status, report.error = "skipped", str(exc)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {_STAGED}")
-        con.execute(f"DROP TABLE IF EXISTS {focus.RAW}")
+        focus.drop(con, _STAGED, aws.MAPPED, focus.RAW, focus.RAW_KEPT)  # views first: each may read the next
     return report
+
+
+def _used(path: Path, header: list[str], fmt: str) -> set[str] | None:
+    """The columns of a CSV file that its format reads (None: all of them)."""
+    used = choose(path, header, fmt).used
+    return None if used is None else used(header)

@@ -13,8 +13,7 @@ the other metric is that view's estimate, as the format staged it."""
 
 from __future__ import annotations
 
-import duckdb
-
+from analytics.engine import Connection
 from analytics.ingest.report import IngestReport
 from analytics.schema import FOCUS_COLUMNS
 
@@ -42,7 +41,7 @@ MATCH = (
 DELIVERY = ("ProviderName", "BillingAccountId", "BillingPeriodStart")
 
 
-def combine(con: duckdb.DuckDBPyConnection, staged: str, report: IngestReport, batch: str) -> None:
+def combine(con: Connection, staged: str, report: IngestReport, batch: str) -> None:
     """Rewrite `staged` (one view of a file) as the combined rows of its deliveries."""
     labels = [r[0] for r in con.execute(f"SELECT DISTINCT {LABEL} FROM {staged}").fetchall()]
     if len(labels) != 1 or not str(labels[0]).endswith((f"-{ACTUAL}", f"-{AMORTIZED}")):

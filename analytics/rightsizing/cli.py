@@ -17,7 +17,7 @@ from analytics.rightsizing.settings import Settings
 from analytics.rightsizing.shapes import ShapesError, load_shapes
 from analytics.rightsizing.utilization_ingest import SCALES, UtilizationError, load_utilization
 from analytics.schema import Metric
-from analytics.store import connect
+from analytics.store import connect, writing
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:
@@ -122,13 +122,11 @@ def _rightsizing(args: argparse.Namespace) -> int:
 
 
 def _load(db: Path, path: Path, scale: str, check_ids: bool) -> None:
-    con = connect(db)
     try:
-        report = load_utilization(con, str(path), scale=scale, check_ids=check_ids)
+        with writing(db) as con:
+            report = load_utilization(con, str(path), scale=scale, check_ids=check_ids)
     except UtilizationError as exc:
         raise refused(exc) from exc
-    finally:
-        con.close()
     print(report.summary())
     for note in report.notes:
         print(f"  note: {note}")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.engine import Engine
+from analytics.engine import Connection, Engine
 from analytics.input_files import FileRefused, read_rows, replace_rows
 
 COLUMNS = ("resource_id", "timestamp", "metric", "stat", "value", "interval_seconds")
@@ -145,7 +144,7 @@ def has_utilization(engine: Engine) -> bool:
     return bool(engine.query("SELECT count(*) AS n FROM utilization")["n"].iloc[0])
 
 
-def known_resource_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+def known_resource_ids(con: Connection) -> set[str]:
     return {
         str(r[0])
         for r in con.execute("SELECT DISTINCT ResourceId FROM line_items WHERE ResourceId IS NOT NULL").fetchall()
@@ -153,7 +152,7 @@ def known_resource_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def load_utilization(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: str,
     data: bytes | None = None,
     scale: str = "auto",

@@ -9,13 +9,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 
 from analytics.allocation.coverage import unowned_values
 from analytics.allocation.refresh import refresh
 from analytics.allocation.rules import Rules
-from analytics.engine import DuckDBEngine
+from analytics.engine import Connection, DuckDBEngine, EngineError
 from analytics.queries import virtual_dimensions
 from analytics.sample.company import DEFAULT_ROWS, PROVIDER_INDEX, PROVIDERS
 from analytics.sample.load import load_chunk, register_plan, unregister_plan
@@ -37,7 +36,7 @@ class SampleSummary:
     seconds: float
 
 
-def remove_sample(con: duckdb.DuckDBPyConnection) -> None:
+def remove_sample(con: Connection) -> None:
     """Drop every earlier sample row and the tables only the sample fills, all or nothing."""
     with transaction(con):
         delete_sample(con)
@@ -79,7 +78,7 @@ def _anomaly_meta(plan: Plan, extra: np.ndarray) -> str:
 
 
 def build_sample(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     rows: int = DEFAULT_ROWS,
     months: int = 13,
     seed: int = 42,
@@ -127,7 +126,7 @@ def build_sample(
     return SampleSummary(rows=loaded, months=months, as_of=as_of, seed=seed, seconds=seconds)
 
 
-def _owner_budgets(con: duckdb.DuckDBPyConnection, plan: Plan, rules: Rules) -> None:
+def _owner_budgets(con: Connection, plan: Plan, rules: Rules) -> None:
     """Budgets for the allocation's owner dimension too (the showback default), from its spend after
     allocation; none when the owner is not a virtual dimension or already has budgets."""
     owner = rules.owner_dimension()
@@ -145,7 +144,7 @@ def _owner_budgets(con: duckdb.DuckDBPyConnection, plan: Plan, rules: Rules) -> 
         con.unregister("_sample_owner_budgets")
 
 
-def _finish(con: duckdb.DuckDBPyConnection, plan: Plan, anomaly_extra: np.ndarray, loaded: int) -> None:
+def _finish(con: Connection, plan: Plan, anomaly_extra: np.ndarray, loaded: int) -> None:
     monthly = monthly_usd(con)
     first_month = plan.window.periods[0][0].date()
     first_usd = float(monthly.loc[monthly["month"] == first_month, "usd"].sum())
@@ -162,5 +161,5 @@ def _finish(con: duckdb.DuckDBPyConnection, plan: Plan, anomaly_extra: np.ndarra
         set_meta(con, "sample_seed", str(plan.seed))
         set_meta(con, "sample_rows", str(loaded))
         set_meta(con, "sample_anomalies", _anomaly_meta(plan, anomaly_extra))
-    with contextlib.suppress(duckdb.Error):  # only tidies the WAL; another open transaction may refuse it
+    with contextlib.suppress(EngineError):  # only tidies the WAL; another open transaction may refuse it
         con.execute("CHECKPOINT")

@@ -7,9 +7,9 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
-import duckdb
 import numpy as np
 
+from analytics.engine import Connection
 from analytics.sample.catalog import OFFERING_INDEX, SERVICES
 from analytics.sample.commitments import Commitment
 from analytics.sample.company import Account, Provider
@@ -147,7 +147,7 @@ def _month_span(plan: Plan, chunk: Chunk) -> tuple[dt.datetime, dt.datetime]:
     return _hour_time(plan, chunk.h0), _hour_time(plan, chunk.h1)
 
 
-def _staged_sum(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[object]) -> float:
+def _staged_sum(con: Connection, where: str, params: Sequence[object]) -> float:
     rows = con.execute(f"SELECT coalesce(sum(BilledCost), 0) FROM _sample_staged WHERE {where}", params).fetchall()
     return float(rows[0][0])
 
@@ -168,7 +168,7 @@ def _service_columns(provider: Provider, account: Account, service: str, host: s
     }
 
 
-def support_row(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: Chunk) -> dict[str, object] | None:
+def support_row(con: Connection, plan: Plan, chunk: Chunk) -> dict[str, object] | None:
     """AWS Business support: a tiered share of the month's AWS usage, billed to the payer."""
     if chunk.provider.key != "aws":
         return None
@@ -202,7 +202,7 @@ def support_row(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: Chunk) -> dic
     }
 
 
-def credit_rows(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: Chunk) -> list[dict[str, object]]:
+def credit_rows(con: Connection, plan: Plan, chunk: Chunk) -> list[dict[str, object]]:
     """AWS migration credits in the first half of the window; a GCP Vertex AI promotion at its end."""
     p, n = chunk.provider, len(plan.window.periods)
     if p.key == "aws" and chunk.period < n // 2:
@@ -278,7 +278,7 @@ def marketplace_rows(plan: Plan, chunk: Chunk) -> list[dict[str, object]]:
     return [{**common, "ChargeClass": "Correction", "ChargeDescription": description, **_costs(refund)}]
 
 
-def insert_tax(con: duckdb.DuckDBPyConnection, plan: Plan, chunk: Chunk) -> None:
+def insert_tax(con: Connection, plan: Plan, chunk: Chunk) -> None:
     """Tax per taxed account and service, on that month's usage and purchases (monthly rows)."""
     p = chunk.provider
     accounts = sorted({p.account(role).id for role in p.taxed_roles})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analytics.engine import Connection
 from analytics.ingest.load import store_rows
 from analytics.ingest.report import IngestReport
 from analytics.sample.charges import (
@@ -54,7 +54,7 @@ LEFT JOIN _sample_commitments c ON c.cidx = f.cidx
 """
 
 
-def register_plan(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+def register_plan(con: Connection, plan: Plan) -> None:
     resources = plan.res[["rid", *RESOURCE_DIMENSIONS]]
     con.register("_sample_resources", pa.Table.from_pandas(resources, preserve_index=False))
     commitments = pd.DataFrame(
@@ -75,12 +75,12 @@ def register_plan(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     con.register("_sample_series", pa.Table.from_pandas(series.astype({"series": "int8"}), preserve_index=False))
 
 
-def unregister_plan(con: duckdb.DuckDBPyConnection) -> None:
+def unregister_plan(con: Connection) -> None:
     for name in ("_sample_resources", "_sample_commitments", "_sample_series"):
         con.unregister(name)
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, context: dict[str, object], rows: list[dict[str, object]]) -> None:
+def _insert_rows(con: Connection, context: dict[str, object], rows: list[dict[str, object]]) -> None:
     if not rows:
         return
     records = [{**context, **row} for row in rows]
@@ -92,7 +92,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, context: dict[str, object], row
 
 
 def load_chunk(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     plan: Plan,
     arrays: Arrays,
     chunk: Chunk,

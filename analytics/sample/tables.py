@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analytics.engine import Connection
 from analytics.sample.company import TEAMS
 from analytics.sample.plan import Plan
 from analytics.sample.resources import UTIL_IDLE, UTIL_OVER, UTILIZATION_DAYS
@@ -59,7 +59,7 @@ BUDGET_GROWTH = 0.02  # what finance planned
 TEAM_OF_TAGS = "coalesce(json_extract_string(Tags, '$.team'), json_extract_string(Tags, '$.Team'))"
 
 
-def monthly_usd(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def monthly_usd(con: Connection) -> pd.DataFrame:
     """EffectiveCost per team (NULL for untagged) and month of the sample, in USD."""
     frame = con.execute(
         f"""
@@ -80,7 +80,7 @@ def budget_frame(window: Window, monthly: pd.DataFrame) -> pd.DataFrame:
     return _planned(window, monthly.rename(columns={"team": "owner"}), "tag:team", TEAMS, OVER_BUDGET_TEAMS)
 
 
-def owner_monthly_usd(con: duckdb.DuckDBPyConnection, dimension: str) -> pd.DataFrame:
+def owner_monthly_usd(con: Connection, dimension: str) -> pd.DataFrame:
     """EffectiveCost per value of an applied `alloc:` dimension (after allocation) and month, in USD.
     `dimension` must be a column of alloc_costs (the caller takes it from the applied rules)."""
     column = '"' + dimension.replace('"', '""') + '"'

@@ -19,7 +19,7 @@ from analytics.showback.figures import owner_rows, recon_rows, rounding_row
 from analytics.showback.fingerprint import describe_changes, last_pack, record_pack
 from analytics.showback.request import BASES, PackRequest, parse_month
 from analytics.showback.workbook import owner_packs, pack
-from analytics.store import StoreError, connect
+from analytics.store import StoreError, writing
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> dict[str, Handler]:
@@ -114,14 +114,10 @@ def _write(args: argparse.Namespace, data: PackData, generated_at: dt.datetime) 
 def _record(db: Path, data: PackData, generated_at: dt.datetime, output: str) -> None:
     """Remember the pack's data fingerprint; a database open elsewhere only costs the record."""
     try:
-        con = connect(db)
+        with writing(db, note="showback: recording a pack", data_changed=False) as con:
+            record_pack(con, data.request, data.sources, data.rules_fingerprint, generated_at, output)
     except StoreError as exc:
         print(f"warning: the pack was written but not recorded for change detection: {exc}", file=sys.stderr)
-        return
-    try:
-        record_pack(con, data.request, data.sources, data.rules_fingerprint, generated_at, output)
-    finally:
-        con.close()
 
 
 def _report(data: PackData, written: list[str]) -> int:

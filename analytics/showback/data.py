@@ -5,7 +5,7 @@ services, resources, daily trend, tag coverage, shared-cost pools, and the recon
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,7 +13,7 @@ import pandas as pd
 from analytics.allocation.apply import SHARED_POOL
 from analytics.allocation.coverage import applied_rules, unowned_values
 from analytics.allocation.rules import SharedPool
-from analytics.engine import Engine
+from analytics.engine import Engine, Params
 from analytics.fx import FxTable
 from analytics.queries import COST, PERIOD, SHARED, SpendResult, check_dimension, data_span, spend, tag_keys
 from analytics.schema import Filters, Grain
@@ -76,8 +76,27 @@ def _checked(result: SpendResult) -> pd.DataFrame:
     return frame.astype({OWNER: object})
 
 
+class _Once:
+    """The engine, answering a repeated statement without frames from memory: every `spend` call
+    checks its dimensions and reads the data's span again, and a pack makes a dozen of them. One
+    gather reads one snapshot, so an answer cannot change within it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.answers: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def query(self, sql: str, params: Params = (), frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        if frames:
+            return self.engine.query(sql, params, frames)
+        key = (sql, repr(params))
+        if key not in self.answers:
+            self.answers[key] = self.engine.query(sql, params)
+        return self.answers[key].copy()
+
+
 def gather(engine: Engine, fx: FxTable, request: PackRequest, progress: Progress | None = None) -> PackData:
     """Everything a pack shows, in a handful of grouped queries (one per figure, all owners at once)."""
+    engine = _Once(engine)
     say = progress or (lambda fraction, message: None)
     owner = check_dimension(engine, request.owner)
     if request.currency not in fx.currencies():

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import pandas as pd
 
-from analytics.engine import Engine
+from analytics.engine import Connection, Engine
 from analytics.showback.request import PackRequest
 
 KEY = ("source", "format", "billing_period", "currency")
@@ -75,7 +74,7 @@ class Recorded:
 
 
 def record_pack(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     request: PackRequest,
     totals: pd.DataFrame,
     rules_fingerprint: str,

@@ -18,7 +18,7 @@ from analytics.engine import DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, load_fx
 from analytics.queries import COST, PERIOD
 from analytics.schema import Filters, Grain, Metric
-from analytics.store import connect
+from analytics.store import writing
 from analytics.unit_economics.charts import unit_text
 from analytics.unit_economics.compute import OWNER, UNIT_COST, VALUE, unit_cost
 from analytics.unit_economics.metrics import UnknownMetric
@@ -103,14 +103,12 @@ def _record(row: dict[str, Any], by: str | None) -> dict[str, Any]:
 
 def _ingest(args: argparse.Namespace) -> int:
     for path in args.paths:
-        con = connect(db_path(args))
         try:
-            refresh(con)  # owner dimensions are checked against the allocated data, kept current here
-            report = load_metrics(con, str(path))
+            with writing(db_path(args)) as con:
+                refresh(con)  # owner dimensions are checked against the allocated data, kept current here
+                report = load_metrics(con, str(path))
         except MetricsError as exc:
             raise refused(exc) from exc
-        finally:
-            con.close()
         print(report.summary())
         for note in report.notes:
             print(f"  note: {note}")

@@ -10,11 +10,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.engine import DuckDBEngine
+from analytics.engine import Connection, DuckDBEngine
 from analytics.input_files import FileRefused, read_rows, replace_rows
 from analytics.queries import UnknownDimension, check_dimension
 
@@ -116,7 +115,7 @@ def validate(frame: pd.DataFrame, source: str, known_dimension: Callable[[str], 
     return rows
 
 
-def dimension_checker(con: duckdb.DuckDBPyConnection) -> Callable[[str], str | None]:
+def dimension_checker(con: Connection) -> Callable[[str], str | None]:
     """Why a dimension name is not one of the cost data's (FOCUS column, tag key, `alloc:` name)."""
     engine = DuckDBEngine(con)
 
@@ -130,7 +129,7 @@ def dimension_checker(con: duckdb.DuckDBPyConnection) -> Callable[[str], str | N
     return check
 
 
-def load_metrics(con: duckdb.DuckDBPyConnection, name: str, data: bytes | None = None) -> MetricsReport:
+def load_metrics(con: Connection, name: str, data: bytes | None = None) -> MetricsReport:
     """Validate the file, then replace the stored rows of its metrics, dimensions and dates atomically."""
     rows = validate(read_rows(name, data, MetricsError), name, dimension_checker(con))
     replaced = replace_rows(
