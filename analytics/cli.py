@@ -14,20 +14,22 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from analytics import audit
 from analytics.allocation.cli import RULES_HELP, open_allocated
 from analytics.allocation.rules import RulesError
+from analytics.audit import AuditError
 from analytics.cli_common import COMMON, Handler, UsageError, db_path, parse_date, to_cent
 from analytics.csv_safety import write_csv
-from analytics.engine import DuckDBEngine, EngineError
+from analytics.engine import Connection, DuckDBEngine, EngineError
 from analytics.export import ExportError, check_request, export_focus
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
-from analytics.ingest.report import IngestError
+from analytics.ingest.report import IngestError, IngestReport
 from analytics.ingest.run import ingest_paths
 from analytics.logs import log_failure, log_path, one_line
 from analytics.queries import COST, PERIOD, SHARED, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
-from analytics.sources import SourceNotFound, find_source, list_sources, remove_source
+from analytics.sources import SourceNotFound, find_source, list_sources, remove_source, source_of
 from analytics.store import StoreError, connect, first_line, writing
 
 
@@ -86,6 +88,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analytics.unit_economics.cli",
     "analytics.showback.cli",
     "analytics.store_cli",
+    "analytics.audit_cli",
 )
 
 
@@ -105,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return handlers[args.command](args)
-    except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError, RulesError) as exc:
+    except (IngestError, StoreError, UnknownDimension, FxError, UsageError, ExportError, RulesError, AuditError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SourceNotFound as exc:
@@ -155,6 +158,8 @@ def _ingest(args: argparse.Namespace) -> int:
                 bar.refresh()
 
         reports = ingest_paths(con, args.paths, args.format, progress, keep_going=True)
+        detail = _load_detail(con, reports)
+    audit.record(audit.cli_actor(), "load", detail)  # after the publish: only what was stored
     rejected = [r for r in reports if r.status == "rejected"]
     for report in rejected:
         print(f"error: {report.error}", file=sys.stderr)
@@ -172,6 +177,12 @@ def _ingest(args: argparse.Namespace) -> int:
         if rejected:
             print(f"{len(reports) - len(rejected)} of {len(reports)} files loaded; {len(rejected)} rejected")
     return 2 if rejected else 0
+
+
+def _load_detail(con: Connection, reports: list[IngestReport]) -> dict[str, list[Any]]:
+    """What the audit log keeps of a load: each file, what happened to it and the source holding it."""
+    ids = [None if r.status == "rejected" else source_of(con, Path(r.file), r.status == "unchanged") for r in reports]
+    return {"files": [r.file for r in reports], "statuses": [r.status for r in reports], "source_ids": ids}
 
 
 def _sources(args: argparse.Namespace) -> int:
@@ -211,6 +222,7 @@ def _remove(args: argparse.Namespace) -> int:
                 f"nothing removed: `remove {args.source}` asks for confirmation; add --yes to remove without asking"
             )
         files = remove_source(con, source_id)
+    audit.record(audit.cli_actor(), "remove", {"source_id": source_id, "source": source, "files": files})
     print(f"removed source {source_id}: {', '.join(files)}")
     return 0
 

@@ -3,7 +3,7 @@ source, and the exchange rates in use."""
 
 import streamlit as st
 
-from ui import data, data_loads, data_removal, data_tables, filters, queries, rightsizing, unit_economics
+from ui import audit, data, data_loads, data_removal, data_tables, filters, queries, rightsizing, unit_economics
 from ui.format import RATE_FORMAT
 from ui.text import inline_code
 
@@ -81,6 +81,9 @@ st.dataframe(
     hide_index=True,
     column_config={"USD per unit": st.column_config.NumberColumn("USD per unit", format=RATE_FORMAT)},
 )
+
+st.subheader("Audit log", anchor=False)
+audit.log_view()
 
 st.subheader("From the command line", anchor=False)
 st.caption("For scheduled loads (cron) and scripts, with the app stopped:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from analytics.store import connect
 # allocation tests name their rules, and one checks the shipped data/allocation.yaml.
 NO_RULES = Path(__file__).parent / "data" / "no-rules.yaml"
 os.environ["FINOPS_RULES"] = str(NO_RULES)
+# No test writes the repository's audit log: module and session fixtures append to a throwaway
+# file, and each test to its own (the `audit_log` fixture).
+os.environ["FINOPS_AUDIT"] = str(Path(tempfile.mkdtemp(prefix="finops-audit-")) / "audit.jsonl")
 
 
 # Families of many cases (every page x every failure, one command-line process per case, fuzz seeds).
@@ -51,6 +55,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fuzz-cases", type=int, default=None, help="cases of tests/test_fuzz_ingest.py to run")
+
+
+@pytest.fixture(autouse=True)
+def audit_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's audit log (FINOPS_AUDIT), empty at the start."""
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("FINOPS_AUDIT", str(path))
+    return path
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from analytics.allocation.rules import Rules, RulesError, check_against, default
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
 from analytics.schema import Filters, is_tag, tag_key
-from ui import data, queries
+from ui import audit, data, queries
 from ui.cache import cached, cached_fx
 
 DRAFT = "alloc_draft"  # the rules text being edited
@@ -91,6 +91,7 @@ def save(text: str) -> str | None:
     with data.writer() as cur:
         apply_rules(cur, rules)
         _write_atomically(path, text)
+    audit.record("allocation rules", {"rules": str(path), "fingerprint": rules.fingerprint()})
     data.changed()
     return None
 

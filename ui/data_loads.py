@@ -24,7 +24,7 @@ from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.ingest.run import ingest_paths
 from analytics.sources import source_of
-from ui import data, data_tables
+from ui import audit, data, data_tables
 from ui.data_tables import UPLOAD_PREFIX, Outcome
 from ui.text import inline_code
 
@@ -192,6 +192,7 @@ def _load(
         _name_relative(root, outcomes)
     st.session_state[LAST] = [*outcomes, *(refused or [])]
     if paths:
+        audit.record_load(outcomes)
         data.changed()
     st.rerun()
 

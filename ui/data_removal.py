@@ -10,7 +10,7 @@ import streamlit as st
 from analytics.engine import EngineError
 from analytics.sources import SourceNotFound, remove_source
 from analytics.store import SAMPLE_FORMAT, first_line
-from ui import data, data_tables
+from ui import audit, data, data_tables
 from ui.data_loads import LAST
 from ui.text import inline_code
 
@@ -33,11 +33,12 @@ def _confirm(source_id: int, label: str) -> None:
     st.session_state.pop(LAST, None)  # the last load's report may describe what is now gone
     try:
         with data.writer() as cur:
-            remove_source(cur, source_id)
+            files = remove_source(cur, source_id)
     except (SourceNotFound, EngineError) as exc:
         st.session_state[_REMOVED] = ("error", first_line(exc))
     else:
         st.session_state[_REMOVED] = ("ok", label)
+        audit.record("remove", {"source_id": source_id, "source": label, "files": files})
     data.changed()
 
 

@@ -21,7 +21,7 @@ from analytics.forecast.totals import PeriodTotal
 from analytics.fx import FxTable
 from analytics.maturity import Kpi, goals_text, mark
 from analytics.schema import EVERYTHING, Filters
-from ui import data, queries
+from ui import audit, data, queries
 from ui import format as fmt
 from ui.cache import cached_fx
 
@@ -79,6 +79,7 @@ def save_budgets(frame: pd.DataFrame) -> str | None:
         return str(exc)
     except (TypeError, ValueError) as exc:
         return f"a budget row is incomplete ({exc})"
+    audit.record("budgets", {"file": str(budgets_path()), "rows": len(frame.dropna(how="all"))})
     data.changed()
     return None
 

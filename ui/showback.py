@@ -18,7 +18,7 @@ from analytics.showback.request import BASES, PackRequest, add_months
 from analytics.showback.sheets import has_budgets, no_budget_note
 from analytics.showback.words import BASIS
 from analytics.showback.workbook import owner_zip, pack
-from ui import data, queries
+from ui import audit, data, queries
 from ui import format as fmt
 
 BUILT = "showback_built"  # session state: {(request, kind): (file name, bytes)}
@@ -182,5 +182,6 @@ def _build(figs: PackData, kind: str, stem: str) -> tuple[str, bytes]:
             content, name = pack(figs, generated_at, progress), f"{stem}.xlsx"
         with data.writer(data_changed=False) as cur:
             record_pack(cur, figs.request, figs.sources, figs.rules_fingerprint, generated_at, f"download {name}")
+        audit.record("showback export", {"months": figs.request.label, "owner": figs.request.owner, "outputs": [name]})
         status.update(label=f"Built {name}", state="complete")
     return name, content

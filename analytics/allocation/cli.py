@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from analytics import audit
 from analytics.allocation.apply import apply_rules, is_current
 from analytics.allocation.coverage import allocated_share
 from analytics.allocation.refresh import current_rules, refresh
@@ -60,6 +61,7 @@ def _allocate(args: argparse.Namespace) -> int:
     if not args.check:
         with writing(db_path(args), note="applying the allocation rules") as con:
             applied = apply_rules(con, rules)
+        audit.record(audit.cli_actor(), "allocation rules", {"rules": str(path), "fingerprint": applied.fingerprint})
     con = connect(db_path(args), read_only=True)
     try:
         engine = DuckDBEngine(con)

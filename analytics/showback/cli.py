@@ -9,6 +9,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from analytics import audit
 from analytics.allocation.cli import RULES_HELP, open_allocated
 from analytics.allocation.coverage import applied_rules
 from analytics.cli_common import Handler, UsageError, db_path
@@ -93,7 +94,12 @@ def _showback(args: argparse.Namespace) -> int:
     generated_at = dt.datetime.now(dt.UTC)
     written = _write(args, data, generated_at)
     _record(db, data, generated_at, ", ".join(written))
+    audit.record(audit.cli_actor(), "showback export", _export_detail(request, written))
     return _report(data, written)
+
+
+def _export_detail(request: PackRequest, written: list[str]) -> dict[str, str | list[str]]:
+    return {"months": request.label, "owner": request.owner, "outputs": written}
 
 
 def _write(args: argparse.Namespace, data: PackData, generated_at: dt.datetime) -> list[str]:

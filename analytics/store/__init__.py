@@ -148,12 +148,8 @@ def reader(
         now = snapshots.current(folder)
         if now is None:
             raise StoreError(f"{folder}: no data here yet; build the sample with `python -m analytics sample`")
-        try:
-            return _duckdb(now.file, memory_limit, read_only=True, spill=snapshots.spill_folder(folder))
-        except duckdb.IOException as exc:
-            if now.file.exists():
-                raise StoreError(f"{now.file}: cannot open the database ({first_line(exc)})") from exc
-            # A writer published twice since the manifest was read and tidied this generation away.
+        with contextlib.suppress(GenerationGone):  # two writes published since the manifest was read
+            return _named(folder, now.generation, memory_limit)
     raise StoreError(f"{folder}: the store changed 20 times while being opened; try again")
 
 
@@ -193,8 +189,7 @@ def writing(
     queue: a second waits up to `timeout` seconds (`FINOPS_LOCK_TIMEOUT`, 60 by default), then
     fails naming who holds the store. `data_changed=False`: the write only records something beside
     the data (see `snapshots.Current.data_generation`), so what was cached stays valid."""
-    session = WriteSession(store_path(path), memory_limit, timeout, note or lock.command_line())
-    session.data_changed = data_changed
+    session = WriteSession(store_path(path), memory_limit, timeout, note or lock.command_line(), data_changed)
     try:
         yield session.con
     except BaseException:
@@ -209,10 +204,12 @@ def writing(
 class WriteSession:
     """One write: the lock, the private copy and its connection. `close` publishes; `abandon` does not."""
 
-    def __init__(self, folder: Path, memory_limit: str, timeout: float | None, note: str) -> None:
+    def __init__(
+        self, folder: Path, memory_limit: str, timeout: float | None, note: str, data_changed: bool = True
+    ) -> None:
         self.folder = _open_folder(folder, memory_limit)
         self.note = note
-        self.data_changed = True
+        self.data_changed = data_changed
         self._held: contextlib.AbstractContextManager[None] | None = lock.holding(self.folder / snapshots.LOCK, timeout)
         try:
             self._held.__enter__()
