@@ -8,6 +8,7 @@ import datetime as dt
 import getpass
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +18,13 @@ import pytest
 from analytics import audit
 from analytics.allocation.rules import load_rules
 from analytics.cli import main
-from analytics.store import reader
+from analytics.store import DATA_DIR, reader
 from tests.app_fixtures import PROJECT, new_app, pristine_sample
 from tests.focus_rows import row, write_csv
 from ui.audit import csv_since
 
 NO_RULES = PROJECT / "tests" / "data" / "no-rules.yaml"
+SHIPPED_RULES = DATA_DIR / "allocation.yaml"
 ACTOR = f"cli:{getpass.getuser()}"
 
 WRITER = """
@@ -224,3 +226,71 @@ def test_an_app_load_whose_entry_cannot_be_written_still_loads_and_the_data_page
     errors = [e.value for e in at.error]
     written = f"{blocked}/audit.jsonl: the audit log could not be written ("
     assert len(errors) == 1 and errors[0].startswith(f"An action was done but not recorded: {written}")
+
+
+def only_entry(path: Path) -> audit.Entry:
+    """The one entry of the log: a second would mean the action was recorded twice (or another was)."""
+    entries = audit.read(path=path).entries
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+@pytest.mark.slow
+def test_saving_rules_on_the_allocation_page_records_the_rules_file_and_its_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, audit_log: Path
+) -> None:
+    rules = tmp_path / "allocation.yaml"
+    shutil.copy(SHIPPED_RULES, rules)
+    monkeypatch.setenv("FINOPS_RULES", str(rules))
+    monkeypatch.setenv("FINOPS_DB", str(pristine_sample(tmp_path / "writable.duckdb")))
+    at = new_app(page="app_pages/allocation.py").run()
+    text = rules.read_text(encoding="utf-8").replace("split: proportional ", "split: even        ")
+    at.text_area(key="alloc_editor").set_value(text).run()
+    at.button(key="alloc_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "split: even" in rules.read_text(encoding="utf-8")  # saved, so it must have been recorded
+    entry = only_entry(audit_log)
+    assert (entry.actor, entry.action) == ("local user", "allocation rules")
+    assert entry.detail == {"rules": str(rules), "fingerprint": load_rules(rules).fingerprint()}
+    assert entry.detail["fingerprint"] != load_rules(SHIPPED_RULES).fingerprint()  # the rules saved, not the old
+
+
+@pytest.mark.slow
+def test_saving_budgets_on_the_forecast_page_records_the_file_and_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, audit_log: Path
+) -> None:
+    budgets = tmp_path / "budgets.csv"
+    budgets.write_text(
+        "owner_dimension,owner,month,amount,currency\n"
+        "tag:team,ml,2026-06,8000,USD\ntag:team,search,2026-06,5000,USD\ntag:team,web,2026-07,3000,USD\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FINOPS_BUDGETS", str(budgets))
+    monkeypatch.setenv("FINOPS_DB", str(pristine_sample(tmp_path / "writable.duckdb")))
+    at = new_app(page="app_pages/forecast.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert audit.read(path=audit_log).entries == []  # loading the file on a visit is not a save
+    at.button(key="forecast_save_budgets").click().run()  # the three rows loaded from the file, unedited
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == f"Saved to {budgets}." for s in at.success)
+    entry = only_entry(audit_log)
+    assert (entry.actor, entry.action) == ("local user", "budgets")
+    assert entry.detail == {"file": str(budgets), "rows": 3}
+
+
+@pytest.mark.slow
+def test_building_a_showback_pack_records_its_months_owner_and_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, audit_log: Path
+) -> None:
+    monkeypatch.setenv("FINOPS_DB", str(pristine_sample(tmp_path / "writable.duckdb")))
+    at = new_app(page="app_pages/showback.py").run()
+    at.selectbox(key="showback_first").set_value(dt.date(2026, 4, 1)).run()
+    at.selectbox(key="showback_last").set_value(dt.date(2026, 5, 1)).run()
+    at.selectbox(key="showback_by").set_value("ProviderName").run()
+    at.button(key="showback_build_xlsx").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    name = "showback-2026-04_2026-05-ProviderName.xlsx"
+    assert [n for n, _ in at.session_state["showback_built"].values()] == [name]
+    entry = only_entry(audit_log)
+    assert (entry.actor, entry.action) == ("local user", "showback export")
+    assert entry.detail == {"months": "2026-04 to 2026-05", "owner": "ProviderName", "outputs": [name]}
