@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analytics.ingest.files import SUFFIXES
+from analytics.ingest.files import is_data
 
 ROOT_VARIABLE = "FINOPS_IMPORT_ROOT"
 MAX_FILES_VARIABLE = "FINOPS_IMPORT_MAX_FILES"
@@ -164,7 +164,7 @@ class _Chooser:
         # Links to folders are not followed: a loop cannot make the search endless, and a link's
         # target would need checking anyway. Links to files are listed and checked like any file.
         for path, relative in _files(folder, pattern):
-            if _is_export(path.name):
+            if is_data(path.name):
                 self.file(path, None, "/".join(p for p in (shown, *relative) if p and p != "."))
 
     def file(self, path: Path, real: Path | None, shown: str) -> None:
@@ -178,7 +178,7 @@ class _Chooser:
         real = real or self._resolved(path, shown)
         if real is None:
             return
-        if not (_is_export(path.name) and _is_export(real.name)):
+        if not (is_data(path.name) and is_data(real.name)):
             self.refuse(shown, NOT_AN_EXPORT)
             return
         try:
@@ -213,12 +213,6 @@ class _Chooser:
                 f"This load names {count} totalling {_size(total)}, more than the cap of {_size(cap)} per load; "
                 f"nothing was loaded. Load fewer at a time, or have the admin raise {MAX_BYTES_VARIABLE} (in bytes)."
             )
-
-
-def _is_export(name: str) -> bool:
-    # As the command line's folder search: AWS and Azure manifests are read beside their data, not as data.
-    lower = name.lower()
-    return lower.endswith(SUFFIXES) and not lower.endswith("manifest.json")
 
 
 def _files(folder: Path, pattern: tuple[str, ...]) -> Iterator[tuple[Path, tuple[str, ...]]]:

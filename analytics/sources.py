@@ -15,7 +15,16 @@ from analytics.allocation.rules import default_rules_path
 from analytics.engine import Connection, Engine
 from analytics.ingest.files import file_hash
 from analytics.schema import CENT
-from analytics.store import SAMPLE_FORMAT, delete_sample, get_meta, reader, refuse_foreign, set_meta, transaction
+from analytics.store import (
+    SAMPLE_FORMAT,
+    delete_sample,
+    get_meta,
+    reader,
+    refuse_foreign,
+    set_meta,
+    snapshots,
+    transaction,
+)
 
 # A provider whose latest day with charges is more than this many days before today (UTC) is
 # stale. Providers deliver a day's charges one to two days late (AWS CUR and Azure exports refresh
@@ -28,7 +37,7 @@ EMPTIED_KEY = "emptied_by_user_at"
 def settled(db: Path) -> Status | None:
     """The rules in force when the store can be shown as it is; None when opening it needs a write
     first (the sample on a first start, or the allocation behind the rules or the data)."""
-    if not (db / "manifest.json").is_file():
+    if not snapshots.is_store(db):
         refuse_foreign(db)
         return None
     con = reader(db)

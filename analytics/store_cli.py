@@ -23,7 +23,8 @@ def _status(args: argparse.Namespace) -> int:
     now = snapshots.current(folder) if folder.is_dir() else None
     if now is None:
         raise UsageError(f"{folder}: no store here yet; build the sample with `python -m analytics sample`")
-    held = not lock.is_free(folder / snapshots.LOCK)
+    with lock.if_free(folder / snapshots.LOCK) as free:
+        held = (folder / snapshots.LOCK).exists() and not free  # no lock file: no writer ever came
     size = now.file.stat().st_size
     status = {
         "store": str(folder),

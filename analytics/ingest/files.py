@@ -54,7 +54,7 @@ def find(patterns: list[str]) -> list[Found]:
 def _folder(folder: Path) -> list[Found]:
     # A broken link with a data suffix is reported rather than silently passed over: the user
     # put it there expecting it to load.
-    entries = sorted(p for p in folder.rglob("*") if _is_data(p.name.lower()) and (p.is_file() or p.is_symlink()))
+    entries = sorted(p for p in folder.rglob("*") if is_data(p.name) and (p.is_file() or p.is_symlink()))
     return [Found(p, _problem(p)) for p in entries if p.is_file() or not p.is_dir()]
 
 
@@ -74,10 +74,12 @@ def _problem(path: Path) -> str | None:
     return None
 
 
-def _is_data(name: str) -> bool:
-    # Manifests (AWS `<report>-Manifest.json`, Azure `manifest.json`) describe the data files beside
-    # them and are read by their format; a folder scan must not load them as JSON-lines exports.
-    return name.endswith(SUFFIXES) and not name.endswith("manifest.json")
+def is_data(name: str) -> bool:
+    """Whether a file of this name is a cost export ingest reads. Manifests (AWS
+    `<report>-Manifest.json`, Azure `manifest.json`) describe the data files beside them and are read
+    by their format; a folder scan must not load them as JSON-lines exports."""
+    lower = name.lower()
+    return lower.endswith(SUFFIXES) and not lower.endswith("manifest.json")
 
 
 def file_hash(path: Path) -> str:

@@ -84,21 +84,6 @@ def if_free(lock_file: Path) -> Iterator[bool]:
         os.close(fd)
 
 
-def is_free(lock_file: Path) -> bool:
-    """True when nobody writes the store right now (a snapshot: it may be taken a moment later)."""
-    try:
-        fd = os.open(lock_file, os.O_RDONLY)
-    except FileNotFoundError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
 def _acquire(fd: int, lock_file: Path, deadline: float, wait: float) -> None:
     while True:
         try:
