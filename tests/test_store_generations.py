@@ -190,3 +190,28 @@ def test_a_record_beside_the_data_keeps_the_data_generation_that_caches_are_keye
     assert generations(db) == (2, 1)
     loaded(db, tmp_path, "2.25", "b.csv")
     assert generations(db) == (3, 3)
+
+
+def test_a_damaged_manifest_is_one_store_error_naming_it(tmp_path: Path) -> None:
+    db = tmp_path / "store"
+    loaded(db, tmp_path, "1.10", "a.csv")
+    (db / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(StoreError, match=r"manifest\.json: not a FinOps Lens store manifest"):
+        generation(db)
+    with pytest.raises(StoreError, match=r"manifest\.json: not a FinOps Lens store manifest"):
+        reader(db)
+
+
+def test_the_app_on_a_damaged_manifest_says_so_on_every_page_and_raises_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.app_fixtures import new_app
+
+    db = tmp_path / "store"
+    loaded(db, tmp_path, "1.10", "a.csv")
+    (db / "manifest.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    for page in ("app_pages/overview.py", "app_pages/data.py"):
+        at = new_app(page=page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("manifest.json: not a FinOps Lens store manifest" in e.value for e in at.error)

@@ -171,7 +171,10 @@ def generation(path: Path | str | None = None) -> int:
 def generations(path: Path | str | None = None) -> tuple[int, int]:
     """The current generation and its data generation, read together ((0, 0) before the first write)."""
     folder = store_path(path)
-    now = snapshots.current(folder) if folder.is_dir() else None
+    try:
+        now = snapshots.current(folder) if folder.is_dir() else None
+    except snapshots.SnapshotError as exc:  # a damaged manifest: one line, as every store error
+        raise StoreError(str(exc)) from exc
     return (now.generation, now.data_generation) if now else (0, 0)
 
 
