@@ -5,9 +5,10 @@ run, so a first visit straight to /data would skip this router (no sidebar, no f
 
 import streamlit as st
 
-from ui import first_start
+from ui import first_start, identity
 
 st.set_page_config(page_title="FinOps Lens", page_icon=":material/query_stats:", layout="wide")
+identity.gate()  # who may be served, before any data is touched: stops here for a visitor it may not serve
 first_start.wait()  # progress within a second of a first visit: the heavy imports come after it
 
 from ui import boundary, data, filters, overview  # noqa: E402, F401  (overview registers its warm-up for data loads)

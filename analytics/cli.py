@@ -89,6 +89,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analytics.showback.cli",
     "analytics.store_cli",
     "analytics.audit_cli",
+    "analytics.access.cli",
 )
 
 

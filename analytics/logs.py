@@ -11,8 +11,6 @@ import os
 import secrets
 from pathlib import Path
 
-from analytics.store import DATA_DIR
-
 LOG_ENV = "FINOPS_LOG"
 LOGGERS = ("analytics", "ui")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,6 +18,9 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def log_path() -> Path:
     """`$FINOPS_LOG` if set, else data/logs/finops.log."""
+    # Imported here: the store imports DuckDB, which the sign-in gate must not wait for.
+    from analytics.store import DATA_DIR
+
     return Path(os.environ.get(LOG_ENV) or DATA_DIR / "logs" / "finops.log")
 
 

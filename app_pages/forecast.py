@@ -1,9 +1,9 @@
 """Forecast: daily spend ahead with its 80% interval, month and quarter totals, how well the model
-did on the past (it scores itself), and budgets per owner."""
+did on the past (it scores itself), and budgets per owner (edited by admins only)."""
 
 import streamlit as st
 
-from ui import filters
+from ui import filters, read_only
 from ui import forecast as fc
 from ui import format as fmt
 from ui.text import inline_code
@@ -78,26 +78,12 @@ else:
 st.subheader("Budgets", anchor=False)
 problem = fc.sync_budgets()
 if problem:
-    st.error("The budgets file cannot be used; the budgets loaded before stay in force.", icon=":material/error:")
-    st.text(problem)  # quotes the file's text: never rendered as Markdown
+    fc.budget_problem(problem)
 status = fc.budget_status(currency)
 if status.empty:
-    st.info("No budget for this month. Add rows below (owner dimension such as tag:team, owner, month, amount).")
+    hint = " Add rows below (owner dimension such as tag:team, owner, month, amount)." if read_only.can_write() else ""
+    st.info(f"No budget for this month.{hint}")
 else:
     fc.show_budget_status(status, currency)
     st.caption("Actual is all effective cost so far; projected adds the forecast median.")
-with st.expander(f"Edit budgets ({fc.budgets_path().name})"):
-    edited = st.data_editor(
-        fc.budget_table(),
-        num_rows="dynamic",
-        key="forecast_budgets",
-        hide_index=True,
-        column_config={"amount": st.column_config.NumberColumn("amount", format=fmt.MONEY_FORMAT)},
-    )
-    if st.button("Save budgets", key="forecast_save_budgets", icon=":material/save:"):
-        error = fc.save_budgets(edited)
-        if error:
-            st.error("Not saved: a row is not valid.", icon=":material/error:")
-            st.text(error)
-        else:
-            st.success(f"Saved to {fc.budgets_path()}.")
+fc.budget_editor()

@@ -3,7 +3,7 @@ tiles with their crawl/walk/run marks, the trend by provider, what moved and the
 
 import streamlit as st
 
-from ui import anomalies, budget_tiles, filters, overview, queries, unit_economics
+from ui import anomalies, budget_tiles, filters, overview, queries, read_only, unit_economics
 from ui import forecast as fc
 from ui import format as fmt
 
@@ -16,12 +16,13 @@ if span is None:
 first, last = span
 view = filters.current()
 cur = view.currency if view is not None else "USD"  # the sidebar's reporting currency; nothing else of it
-st.caption(f"Effective cost (amortised) in {cur}, all accounts and providers; data to {last} (UTC). No filters apply.")
+st.caption(f"Effective cost (amortised) in {cur}, {read_only.seen()}; data to {last} (UTC). No filters apply.")
 
 result = fc.forecast_for(fc.EVERYTHING, cur)
 if problem := fc.sync_budgets():
     st.warning("The budgets file cannot be used; the budgets loaded before stay in force.", icon=":material/warning:")
-    st.text(problem)  # quotes the file's text: never rendered as Markdown
+    if read_only.can_write():  # it quotes the file's text: never rendered as Markdown, never shown to others
+        st.text(problem)
 status = fc.budget_status(cur)
 daily = overview.daily_by_provider(last, cur)
 compared = overview.spend_tiles(daily, last, first)

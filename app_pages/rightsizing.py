@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import filters
+from ui import filters, read_only
 from ui import rightsizing as rs
 
 st.title("Rightsizing", anchor=False)
@@ -13,11 +13,13 @@ if view is None:
 
 rs.loader()
 if not rs.has_utilisation():
-    st.info(
-        "No utilisation metrics are loaded: cost exports say what a resource cost, not how busy it was. "
+    how = (
         "Open **Load utilisation metrics** above, or run `python -m analytics ingest-utilization FILE`; "
         "the README shows how to export them from CloudWatch, Azure Monitor and Cloud Monitoring."
+        if read_only.can_write()
+        else "An administrator loads them."
     )
+    st.info(f"No utilisation metrics are loaded: cost exports say what a resource cost, not how busy it was. {how}")
     st.stop()
 
 settings = rs.controls(view.currency)

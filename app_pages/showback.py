@@ -15,7 +15,7 @@ st.caption(
     "Finance packs: per owner, direct cost, shared costs received, previous period, budget (where the owner "
     "dimension has budgets), and a "
     "reconciliation to the line items. The sidebar's currency applies; its dates and filters do not "
-    "(a pack always covers whole months and all spend). Also from the command line: "
+    "(a pack always covers whole months and all the spend you can see). Also from the command line: "
     "`python -m analytics showback --month YYYY-MM --by DIM --out pack.xlsx`."
 )
 request = sb.request(view.currency)
@@ -25,6 +25,7 @@ figures = sb.figures(request)
 if figures is None:
     st.stop()
 
+sb.record_view(request)
 sb.summary(figures)
 sb.closed_month_notice(figures)
 st.subheader("Download", anchor=False)

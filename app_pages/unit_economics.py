@@ -3,7 +3,7 @@ over time, why it moved, and how far each owner is from its target."""
 
 import streamlit as st
 
-from ui import filters
+from ui import filters, read_only
 from ui import unit_economics as ue
 
 st.title("Unit economics", anchor=False)
@@ -15,10 +15,15 @@ if view is None:
 ue.loader()
 found = ue.metrics()
 if not found:
+    how = (
+        "Open **Load business metrics** above, or run `python -m analytics ingest-metrics FILE`; the README shows "
+        "the file layout."
+        if read_only.can_write()
+        else "An administrator loads them."
+    )
     st.info(
         "No business metrics are loaded: unit cost needs a count of what the business sells or serves (orders, "
-        "active users) per day. Open **Load business metrics** above, or run "
-        "`python -m analytics ingest-metrics FILE`; the README shows the file layout."
+        f"active users) per day. {how}"
     )
     st.stop()
 

@@ -25,9 +25,10 @@ class Run:
     seconds: float
     peak_mb: float
     output: str
+    cpu: float = 0.0  # user + system seconds of the child, all its threads
 
     def __str__(self) -> str:
-        return f"{self.seconds:.1f} s, peak RSS {self.peak_mb:,.0f} MB"
+        return f"{self.seconds:.1f} s ({self.cpu:.1f} CPU-s), peak RSS {self.peak_mb:,.0f} MB"
 
 
 def timed(command: list[str], cwd: Path = PROJECT) -> Run:
@@ -40,7 +41,7 @@ def timed(command: list[str], cwd: Path = PROJECT) -> Run:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{output[-2000:]}")
-    return Run(seconds, usage.ru_maxrss / 1024, output)
+    return Run(seconds, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime)
 
 
 def ingest(source: Path, target: Path) -> Run:

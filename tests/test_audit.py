@@ -293,4 +293,10 @@ def test_building_a_showback_pack_records_its_months_owner_and_file_name(
     assert [n for n, _ in at.session_state["showback_built"].values()] == [name]
     entry = only_entry(audit_log)
     assert (entry.actor, entry.action) == ("local user", "showback export")
-    assert entry.detail == {"months": "2026-04 to 2026-05", "owner": "ProviderName", "outputs": [name]}
+    assert entry.detail == {
+        "months": "2026-04 to 2026-05",
+        "owner": "ProviderName",
+        "outputs": [name],
+        "scope": "everything",
+        "role": "admin",
+    }

@@ -86,9 +86,10 @@ def server(chromium: str, sample_db: Path, tmp_path_factory: pytest.TempPathFact
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`streamlit run app.py` in `env`, its output to `log`: its address, once it answers."""
-    port = free_port()
+def streamlit_server(env: dict[str, str], log: Path, port: int | None = None) -> Iterator[str]:
+    """`streamlit run app.py` in `env`, its output to `log`: its address, once it answers (on `port`, when
+    the caller has to know it beforehand, as sign-in's redirect URI does)."""
+    port = port or free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     with log.open("w") as out:

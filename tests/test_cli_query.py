@@ -120,4 +120,11 @@ def test_the_help_of_every_command_prints(capsys: pytest.CaptureFixture[str]) ->
         with pytest.raises(SystemExit) as done:
             main([command, "--help"])
         assert done.value.code == 0, command
-        assert "--db" in capsys.readouterr().out, command
+        out = capsys.readouterr().out
+        if out.startswith(f"usage: python -m analytics {command} [-h] {{"):  # subcommands, each with its own help
+            for sub in out.split("{", 1)[1].split("}", 1)[0].split(","):
+                with pytest.raises(SystemExit) as done:
+                    main([command, sub, "--help"])
+                assert done.value.code == 0 and "usage:" in capsys.readouterr().out, (command, sub)
+            continue
+        assert "--db" in out, command

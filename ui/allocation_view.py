@@ -1,4 +1,5 @@
-"""The Allocation page's three tabs: coverage, tag hygiene, and the rules (form, YAML, preview, save)."""
+"""The Allocation page's three tabs: coverage, tag hygiene, and the rules (form, YAML, preview, save;
+for a user who is not an admin, the rules read-only, and only to one who sees all spend)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from analytics.allocation.rules import SPLITS, Rules
 from analytics.charts import money_text
 from analytics.maturity import Kpi, goals_text
 from analytics.schema import EVERYTHING, ROLLUP_DIMENSIONS
-from ui import allocation, queries
+from ui import allocation, queries, read_only
 from ui import format as fmt
 from ui.filters import View
 from ui.text import inline_code
@@ -72,11 +73,14 @@ def _map_button(label: str, key: str, text: str, notice: str) -> None:
         st.rerun()
 
 
-def hygiene_tab(rules: Rules) -> None:
+def hygiene_tab(rules: Rules, editable: bool = True) -> None:
+    """Keys and values spelt several ways; an admin maps them onto one spelling in the draft."""
+    if not editable:
+        read_only.note("map spellings onto one in the allocation rules")
     ranking = allocation.key_ranking(rules)
     st.markdown("**Tag keys by the share of spend that carries them** (as loaded, before the rules)")
     fmt.table(
-        ranking.rename(columns={"share": "% of spend", "becomes": "under the draft rules"}),
+        ranking.rename(columns={"share": "% of spend", "becomes": f"under the {'draft ' if editable else ''}rules"}),
         {
             "% of spend": fmt.share_bar("% of spend"),
             "spend": st.column_config.NumberColumn("Spend (billing currencies)", format=fmt.MONEY_FORMAT),
@@ -89,8 +93,9 @@ def hygiene_tab(rules: Rules) -> None:
     for i, v in enumerate(variants):
         names = ", ".join(inline_code(a) for a in v.aliases)
         st.write(f"{names} → {inline_code(v.canonical)} ({v.reason}; {v.spend:,.0f} of spend)")
-        text = edit.add_key_aliases(allocation.draft(), v.canonical, list(v.aliases))
-        _map_button(f"Map onto {v.canonical}", f"alloc_map_key_{i}", text, f"Mapped {names} onto `{v.canonical}`.")
+        if editable:
+            text = edit.add_key_aliases(allocation.draft(), v.canonical, list(v.aliases))
+            _map_button(f"Map onto {v.canonical}", f"alloc_map_key_{i}", text, f"Mapped {names} onto `{v.canonical}`.")
     st.markdown("**Values spelt several ways** (of the keys as the rules in force name them)")
     key = st.selectbox("Tag key", [k for k in dict.fromkeys(ranking["becomes"])], key="alloc_values_key")
     found = allocation.value_variants(key) if key else []
@@ -99,8 +104,11 @@ def hygiene_tab(rules: Rules) -> None:
     for i, v in enumerate(found):
         names = ", ".join(inline_code(a) for a in v.aliases)
         st.write(f"{names} → {inline_code(v.canonical)} ({v.reason}; {v.spend:,.0f} of spend)")
-        text = edit.add_value_aliases(allocation.draft(), key, v.canonical, list(v.aliases))
-        _map_button(f"Map onto {v.canonical}", f"alloc_map_value_{i}", text, f"Mapped {names} onto `{v.canonical}`.")
+        if editable:
+            text = edit.add_value_aliases(allocation.draft(), key, v.canonical, list(v.aliases))
+            _map_button(
+                f"Map onto {v.canonical}", f"alloc_map_value_{i}", text, f"Mapped {names} onto `{v.canonical}`."
+            )
 
 
 def pool_form(rules: Rules, view: View) -> None:
@@ -219,3 +227,13 @@ def rules_tab(view: View, draft: Rules | None, error: str | None) -> None:
         st.rerun()
     if not changed:
         cols[2].caption("The draft is the saved rules.")
+
+
+def rules_read_only(rules: Rules, everything: bool) -> None:
+    """The rules in force for a user who is not an admin: their text names every owner (teams, business
+    units), so it is shown only to one whose scope is all spend."""
+    read_only.note("change the allocation rules")
+    if not everything:
+        st.caption("The rules name every owner, so their text is shown only to those who see all spend.")
+        return
+    st.code(rules.text or "# No rules: nothing is allocated.", language="yaml")

@@ -12,6 +12,7 @@ import streamlit as st
 from analytics import audit
 from analytics.csv_safety import csv_bytes
 from analytics.source_names import shown_file
+from ui import identity
 from ui.data_tables import Outcome
 
 SHOWN = 200
@@ -20,8 +21,8 @@ _FAILED = "_audit_failed"  # session state: the last entry that could not be wri
 
 
 def actor() -> str:
-    """Who acts in this session. The app has one user until sign-in (issue 14) names them."""
-    return "local user"
+    """Who acts in this session: the signed-in email, or "local user" in single-user mode."""
+    return identity.actor()
 
 
 def record(action: str, detail: dict[str, Any]) -> None:

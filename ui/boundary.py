@@ -1,6 +1,7 @@
 """The app's last line of defence: a page (or the sidebar, or a banner) that fails shows one short
 error box with a reference id and how to remove a source, the details go to the server log, and
-the rest of the app keeps working. No traceback reaches the browser."""
+the rest of the app keeps working. No traceback reaches the browser. A user who is not an admin gets
+only the reference: the message may name server paths or quote a file."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from analytics import sources
 from analytics.fx import FxError
 from analytics.logs import log_failure, one_line, setup_logging
-from ui import data
+from ui import data, identity
 
 setup_logging()  # the server's log file from the first run on, for the warm-up's failures too
 _log = logging.getLogger(__name__)
 _MAX_LISTED = 8  # sources named in the box; more would bury the message
+
+
+def _admin() -> bool:
+    """Whether the details may be shown; when even that cannot be told, they are not."""
+    try:
+        return identity.is_admin()
+    except Exception:  # noqa: BLE001 - the boundary must draw its box whatever failed
+        return False
 
 
 def loaded_files() -> list[tuple[int, str]]:
@@ -48,6 +57,14 @@ def fx_problem() -> str | None:
 
 def unusable_rates(problem: str) -> None:
     """The one box a page shows instead of itself while the rates file is wrong."""
+    if not _admin():
+        reference = log_failure(_log, "Reading the exchange-rate file", FxError(problem))
+        st.error(
+            f"The exchange rates cannot be used, so no amount can be shown (reference `{reference}`): "
+            "an administrator can see why on the **Data** page and fix the file.",
+            icon=":material/error:",
+        )
+        return
     st.error(
         f"The exchange-rate file cannot be used, so no amount can be converted: {_code(problem)}. "
         "Fix the file (README, Money, currencies and time) and reload; the **Data** page still works.",
@@ -73,6 +90,11 @@ def failure_message(what: str, exc: BaseException, reference: str, files: list[t
     return "\n\n".join(lines)
 
 
+def hidden_message(reference: str) -> str:
+    """The error box for a user who is not an admin: the reference to quote, nothing of the failure."""
+    return f"Something went wrong (reference `{reference}`)."
+
+
 def guard(what: str, draw: Callable[[], Any], container: Any = None) -> bool:
     """Run `draw`; on an unexpected exception show one error box in `container` (the page when None)
     and return False. Streamlit's own control flow (st.stop, st.rerun, st.switch_page) passes through."""
@@ -83,6 +105,7 @@ def guard(what: str, draw: Callable[[], Any], container: Any = None) -> bool:
     except Exception as exc:  # noqa: BLE001 - the boundary: anything a page raises stops here
         reference = log_failure(_log, what, exc)
         target = container if container is not None else st
-        target.error(failure_message(what, exc, reference, loaded_files()), icon=":material/error:")
+        shown = failure_message(what, exc, reference, loaded_files()) if _admin() else hidden_message(reference)
+        target.error(shown, icon=":material/error:")
         return False
     return True

@@ -1,4 +1,5 @@
-"""The Commitments page's cached analytics calls and its tables (money with its currency)."""
+"""The Commitments page's cached analytics calls and its tables (money with its currency). The
+corrections and rates files are kept by admins: only they read what is wrong with one."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from analytics.commitments.plan import HORIZONS_MONTHS, Plan, build_plan
 from analytics.engine import DuckDBEngine
 from analytics.fx import FxTable
 from ui import format as fmt
+from ui import read_only
 from ui.cache import cached_fx
 
 # What the page needs from the analytics, so that the page imports ui only.
@@ -64,16 +66,21 @@ def inventory(currency: str) -> pd.DataFrame:
     try:
         return _inventory(currency)
     except CorrectionsError as exc:
-        st.error(f"Your commitment corrections cannot be used: {exc}", icon=":material/error:")
+        st.error(f"Your commitment corrections cannot be used: {_for_admins(exc)}", icon=":material/error:")
         st.stop()
         raise
+
+
+def _for_admins(exc: Exception) -> str:
+    """A file's problem names its path and quotes it: admins read it, others are told who fixes it."""
+    return str(exc) if read_only.can_write() else "an administrator can see why on this page and fix the file."
 
 
 def rates() -> RateTable:
     try:
         return load_rates()
     except RatesError as exc:
-        st.error(f"The default discount rates cannot be used: {exc}", icon=":material/error:")
+        st.error(f"The default discount rates cannot be used: {_for_admins(exc)}", icon=":material/error:")
         st.stop()
         raise
 
@@ -231,10 +238,14 @@ def today_section(cur: str, start: dt.date, end: dt.date) -> None:
         st.caption("Utilisation per account is that of the commitments bought in that account.")
     st.subheader("Commitments in the data", anchor=False)
     show_inventory(inventory_table(inventory(cur), cur), cur)
+    fix = (
+        "correct them in `data/commitments.csv` (commitment_id, term_months, start, end, note)"
+        if read_only.can_write()
+        else "an administrator corrects them"
+    )
     st.caption(
         "Unused hours: the unused cost in hours of the whole commitment. Terms and ends are estimated from the "
-        "purchase rows or the name; correct them in `data/commitments.csv` "
-        "(commitment_id, term_months, start, end, note)."
+        f"purchase rows or the name; {fix}."
     )
 
 

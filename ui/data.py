@@ -17,12 +17,14 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from analytics import sources, store
+from analytics import queries, sources, store
+from analytics.access import Scope
 from analytics.allocation.refresh import Status, refresh
 from analytics.allocation.rules import EMPTY, default_rules_path
 from analytics.engine import Connection, DuckDBEngine
 from analytics.fx import DEFAULT_FX_PATH, FxError, FxTable, load_fx
 from analytics.logs import log_failure, one_line
+from ui import identity
 
 # Size of the sample built on a first start; None means the sample's own default. Tests shrink it.
 FIRST_START_ROWS: int | None = None
@@ -46,6 +48,32 @@ def _reader(path: str, generation: int) -> Connection:
     """The process's read-only connection to one generation; a run that began on an older one
     keeps its own until it ends (dropped, not closed, when evicted)."""
     return store.reader(path, generation=generation)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _limited(path: str, generation: int, scope_key: str, _scope: Scope) -> Connection:
+    """A reader of one generation that holds only what `_scope` grants; shared by the sessions of
+    that scope (each query runs on its own cursor), keyed by the scope's fingerprint."""
+    return store.scoped_reader(path, generation, _scope.filters)
+
+
+def _scoped_reader(path: str, generation: int) -> Connection:
+    """This session's reader: every query the pages run sees only the signed-in user's scope."""
+    scope = identity.grant().scope
+    if scope.everything:
+        return _reader(path, generation)
+    return _limited(path, generation, scope.key(), scope)
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def _dimensions(path: str, generation: int, data_generation: int) -> list[str]:
+    return queries.dimensions(DuckDBEngine(_reader(path, generation)))
+
+
+def known_dimensions() -> list[str]:
+    """Every dimension the data has, whatever the visitor's scope (to check the access rules)."""
+    _prepare(store.default_db_path())
+    return _dimensions(str(store.default_db_path()), *_pinned())
 
 
 Progress = Callable[[float, str], None]
@@ -96,7 +124,7 @@ def _prepare(path: Path, progress: Progress | None = None) -> None:
     with _write_lock:  # two first visits at once must not build twice
         if key not in _prepared:
             if sources.settled(path) is None:
-                with writer() as cur:
+                with writer(upkeep=True) as cur:
                     if sources.needs_sample(cur):
                         _build_sample(path, cur, progress)
             _prepared.add(key)
@@ -129,10 +157,11 @@ def db_path() -> Path:
 
 
 def db_key() -> str:
-    """Identifies the store and the data this run reads, in cache keys: every write of data makes a
-    new data generation, so nothing cached before it is served after it."""
+    """Identifies the store, the data this run reads and the scope it is read in, in cache keys:
+    every write of data makes a new data generation, so nothing cached before it is served after
+    it, and users of different scopes never share a cached result."""
     engine()
-    return f"{store.default_db_path()}@{_pinned()[1]}"
+    return f"{store.default_db_path()}@{_pinned()[1]}#{identity.grant().scope.key()}"
 
 
 def new_run() -> None:
@@ -159,15 +188,24 @@ def engine() -> DuckDBEngine:
         _prepare(path)
         _follow_rules_file()
         try:
-            con = _reader(str(path), _pinned()[0])
+            con = _scoped_reader(str(path), _pinned()[0])
         except store.GenerationGone:  # pinned before two writes that came before its first query
             new_run()
-            con = _reader(str(path), _pinned()[0])
+            con = _scoped_reader(str(path), _pinned()[0])
     except store.StoreError as exc:
-        st.error(f"Cannot open the cost database. {exc}", icon=":material/error:")
+        st.error(f"Cannot open the cost database. {_for_admins(exc, 'opening the store')}", icon=":material/error:")
         st.stop()
         raise  # unreachable: st.stop raises
     return DuckDBEngine(con)
+
+
+def _for_admins(exc: Exception, doing: str) -> str:
+    """The problem as an admin may read it (it can name server files); others get a reference into
+    the server log."""
+    if identity.is_admin():
+        return str(exc)
+    reference = log_failure(logging.getLogger(__name__), doing, exc)
+    return f"Reference {reference}: an administrator can see why in the server log."
 
 
 def file_stamp(path: str | Path) -> tuple[str, float]:
@@ -185,17 +223,25 @@ def _follow_rules_file() -> None:
     """A rules file edited by hand while the app runs is applied on the next page run."""
     status = _allocation.get(str(store.default_db_path()))
     if status is not None and status.stamp != _rules_stamp():
-        with writer() as cur:
+        with writer(upkeep=True) as cur:
             _allocate(cur)
         st.cache_data.clear()
 
 
 @contextlib.contextmanager
-def writer(publish: bool = True, data_changed: bool = True) -> Iterator[Connection]:
+def writer(publish: bool = True, data_changed: bool = True, upkeep: bool = False) -> Iterator[Connection]:
     """A connection to a private copy of the store, published (with the allocation re-applied)
     when the block ends without an exception; `publish=False` for a what-if that is thrown away;
     `data_changed=False` for a record beside the data, which leaves every cache valid.
+    Only an administrator writes; `upkeep=True` is for what the app does itself whoever visits
+    (the sample on a first start, a rules or budgets file edited by hand).
     Inside another writer of this thread, that one's connection."""
+    if not upkeep and _in_run() and not identity.grant().is_admin:
+        st.error(
+            "Only an administrator can change the data, rules, budgets or targets. Nothing was saved.",
+            icon=":material/lock:",
+        )
+        st.stop()
     outer = getattr(_writing, "con", None)
     if outer is not None:
         yield outer
@@ -250,7 +296,7 @@ def allocation() -> Status:
         with _write_lock:
             settled = sources.settled(store.default_db_path())
             if settled is None:
-                with writer() as cur:
+                with writer(upkeep=True) as cur:
                     status = _allocate(cur)
             else:
                 status = _allocation[str(store.default_db_path())] = dataclasses.replace(settled, stamp=_rules_stamp())
@@ -279,7 +325,9 @@ def fx() -> FxTable:
     try:
         return _fx(*file_stamp(path))
     except FxError as exc:
-        st.error(f"The exchange-rate table cannot be used: {exc}", icon=":material/error:")
+        st.error(
+            f"The exchange-rate table cannot be used: {_for_admins(exc, 'reading the rates')}", icon=":material/error:"
+        )
         st.stop()
         raise
 
@@ -309,8 +357,9 @@ def rules_banner() -> None:
     """Says, on every page, when the allocation rules file cannot be used."""
     status = allocation()
     if status.error:
+        why = status.error if identity.is_admin() else "an administrator can see why on the Allocation page"
         st.error(
-            f"The allocation rules cannot be applied: {status.error}. The rules applied before stay in force; "
+            f"The allocation rules cannot be applied: {why}. The rules applied before stay in force; "
             "fix the file or edit the rules on the Allocation page.",
             icon=":material/error:",
         )

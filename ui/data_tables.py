@@ -4,6 +4,7 @@ rates are in use. Every value from the data is shown as table text, never as Mar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from analytics.source_names import shown_file as shown_file
 from analytics.source_names import shown_paths as shown_paths
 from analytics.sources import STALE_AFTER_DAYS as STALE_AFTER_DAYS  # for the page, which reads only ui
 from analytics.store import SAMPLE_FORMAT
+from ui.read_only import without_paths
 
 SAMPLE_LABEL = "Sample company"
 SOURCE_COLUMNS = [
@@ -66,8 +68,16 @@ def money(totals: dict[str, float]) -> str:
     return "; ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "none"
 
 
-def sources_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per source file: providers, format, totals per currency and the ingest notes."""
+def file_name(path: str) -> str:
+    """A source as someone who is not an admin sees it: the file's name, never the server's folder."""
+    shown = shown_file(path)
+    return shown if shown != path else PurePath(path).name or path
+
+
+def sources_frame(entries: list[dict[str, Any]], paths: bool = True) -> pd.DataFrame:
+    """One row per source file: providers, format, totals per currency and the ingest notes;
+    without `paths` (a user who is not an admin), files by their names and notes without paths."""
+    name, note = (shown_file, shown_paths) if paths else (file_name, lambda text: without_paths(shown_paths(text)))
     rows = []
     for entry in entries:
         report = entry.get("report") or {}
@@ -79,12 +89,12 @@ def sources_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
             {
                 "Provider": ", ".join(entry.get("provider", [])) or "(not set)",
                 "Format": format_label(entry["format"]),
-                "Source": shown_file(entry["source"]),
+                "Source": name(entry["source"]),
                 "Billing periods": ", ".join(entry["billing_periods"]),
                 "Rows": int(entry["rows"]),
                 "BilledCost": money(entry["totals"]),
                 "Loaded at (UTC)": entry["ingested_at"].replace("T", " "),
-                "Fixes and warnings": shown_paths("; ".join(notes)) or "No fixes needed",
+                "Fixes and warnings": note("; ".join(notes)) or "No fixes needed",
             }
         )
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)

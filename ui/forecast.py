@@ -1,5 +1,5 @@
 """The Forecast page's data: cached forecasts and budget status (keyed on what is loaded), the
-budgets file kept in step with the table, and the page's sections."""
+budgets file kept in step with the table, and the page's sections (the budgets editable by admins only)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from analytics.forecast.totals import PeriodTotal
 from analytics.fx import FxTable
 from analytics.maturity import Kpi, goals_text, mark
 from analytics.schema import EVERYTHING, Filters
-from ui import audit, data, queries
+from ui import audit, data, queries, read_only
 from ui import format as fmt
 from ui.cache import cached_fx
 
@@ -57,7 +57,7 @@ def sync_budgets() -> str | None:
         # store (making every cache cold), so only a changed file opens a writer.
         if not budgets.needs_sync(data.engine(), path, queries.dimensions()):
             return None
-        with data.writer() as cur:
+        with data.writer(upkeep=True) as cur:
             loaded = budgets.sync(cur, path, queries.dimensions())
     except budgets.BudgetError as exc:
         return str(exc)
@@ -82,6 +82,37 @@ def save_budgets(frame: pd.DataFrame) -> str | None:
     audit.record("budgets", {"file": str(budgets_path()), "rows": len(frame.dropna(how="all"))})
     data.changed()
     return None
+
+
+def budget_problem(problem: str) -> None:
+    """The budgets file cannot be used: an admin reads why (the message quotes the file), others are told."""
+    st.error("The budgets file cannot be used; the budgets loaded before stay in force.", icon=":material/error:")
+    if read_only.can_write():
+        st.text(problem)  # quotes the file's text: never rendered as Markdown
+    else:
+        st.caption("An administrator can see why on this page and fix the file.")
+
+
+def budget_editor() -> None:
+    """The budgets table, edited and saved by an admin; anyone else is told only an admin changes it."""
+    if not read_only.can_write():
+        read_only.note("change the budgets")
+        return
+    with st.expander(f"Edit budgets ({budgets_path().name})"):
+        edited = st.data_editor(
+            budget_table(),
+            num_rows="dynamic",
+            key="forecast_budgets",
+            hide_index=True,
+            column_config={"amount": st.column_config.NumberColumn("amount", format=fmt.MONEY_FORMAT)},
+        )
+        if st.button("Save budgets", key="forecast_save_budgets", icon=":material/save:"):
+            error = save_budgets(edited)
+            if error:
+                st.error("Not saved: a row is not valid.", icon=":material/error:")
+                st.text(error)
+            else:
+                st.success(f"Saved to {budgets_path()}.")
 
 
 @cached_fx(max_entries=16, ttl=HEAVY_TTL)

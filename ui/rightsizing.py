@@ -26,7 +26,7 @@ from analytics.rightsizing.shapes import load_shapes
 from analytics.rightsizing.stats import resource_series
 from analytics.rightsizing.utilization_ingest import UtilizationError, has_utilization, load_utilization
 from analytics.schema import Metric
-from ui import data
+from ui import data, read_only
 from ui import format as fmt
 from ui.cache import cached_fx
 from ui.data_loads import load_uploads
@@ -284,26 +284,16 @@ def downloads(frame: pd.DataFrame, title: str, stem: str) -> None:
 
 
 def loader() -> None:
-    """Upload utilisation files (validated, replacing the same resource/metric/stat/timestamps) and
-    an optional price sheet (kept for this session)."""
-    with st.expander("Load utilisation metrics", icon=":material/upload:"):
-        st.caption(
-            "Long layout: resource_id, timestamp (UTC), metric (cpu_pct, mem_pct, net_out_mbps, ...), "
-            "stat (avg, max, p95, p99), value, interval_seconds. CSV, CSV.gz or Parquet. See the README for "
-            "CloudWatch, Azure Monitor and Cloud Monitoring exports."
-        )
-        files = st.file_uploader(
-            "Utilisation files", type=["csv", "gz", "parquet"], accept_multiple_files=True, key="rightsizing_upload"
-        )
-        scale = st.radio(
-            "Percent values are",
-            ["auto", "percent", "fraction"],
-            horizontal=True,
-            format_func={"auto": "detect", "percent": "0-100", "fraction": "0-1 (GCP)"}.get,
-            key="rightsizing_scale",
-        )
-        if files and st.button("Load", key="rightsizing_load", icon=":material/upload:"):
-            load_uploads(files, partial(load_utilization, scale=str(scale)), UtilizationError)
+    """Upload utilisation files (validated, replacing the same resource/metric/stat/timestamps: admins
+    only, they write to the store) and an optional price sheet (kept for this session: analysts too)."""
+    admin = read_only.can_write()
+    if not read_only.can_model():
+        return
+    with st.expander("Load utilisation metrics" if admin else "Price sheet", icon=":material/upload:"):
+        if admin:
+            _utilisation_upload()
+        else:
+            read_only.note("load utilisation metrics; a price sheet here stays in your session")
         sheet = st.file_uploader(
             "Price sheet (optional): provider, instance_type, price_per_hour[, region]",
             type=["csv"],
@@ -323,3 +313,23 @@ def loader() -> None:
             del st.session_state[SHEET]
         if SHEET in st.session_state:
             st.caption(f"Price sheet in use: {st.session_state[SHEET][1]} ({len(st.session_state[SHEET][2])} prices)")
+
+
+def _utilisation_upload() -> None:
+    st.caption(
+        "Long layout: resource_id, timestamp (UTC), metric (cpu_pct, mem_pct, net_out_mbps, ...), "
+        "stat (avg, max, p95, p99), value, interval_seconds. CSV, CSV.gz or Parquet. See the README for "
+        "CloudWatch, Azure Monitor and Cloud Monitoring exports."
+    )
+    files = st.file_uploader(
+        "Utilisation files", type=["csv", "gz", "parquet"], accept_multiple_files=True, key="rightsizing_upload"
+    )
+    scale = st.radio(
+        "Percent values are",
+        ["auto", "percent", "fraction"],
+        horizontal=True,
+        format_func={"auto": "detect", "percent": "0-100", "fraction": "0-1 (GCP)"}.get,
+        key="rightsizing_scale",
+    )
+    if files and st.button("Load", key="rightsizing_load", icon=":material/upload:"):
+        load_uploads(files, partial(load_utilization, scale=str(scale)), UtilizationError)

@@ -1,5 +1,7 @@
 """The Showback page's pieces: the pack request from widgets, cached figures, the on-screen summary,
-the closed-month notice, and building and downloading the workbooks (recorded for change detection)."""
+the closed-month notice, and building and downloading the workbooks: open to everyone (a pack holds
+the user's scope), recorded for finance's change detection when an admin builds one, and in the audit
+log with the scope it was built for. A signed-in user's view of a month range is audited once a session."""
 
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from analytics.showback.request import BASES, PackRequest, add_months
 from analytics.showback.sheets import has_budgets, no_budget_note
 from analytics.showback.words import BASIS
 from analytics.showback.workbook import owner_zip, pack
-from ui import audit, data, queries
+from ui import audit, data, identity, queries, read_only
 from ui import format as fmt
 
 BUILT = "showback_built"  # session state: {(request, kind): (file name, bytes)}
+VIEWED = "_showback_viewed"  # session state: the month ranges whose view this session has audited
 
 
 def months(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -61,7 +64,8 @@ def request(currency: str) -> PackRequest | None:
         "Owner dimension", dimensions, index=dimensions.index(default), format_func=fmt.label, key="showback_by"
     )
     basis = cols[3].selectbox("Cost basis", list(BASES), format_func=lambda b: BASES[b].label, key="showback_basis")
-    return PackRequest(first, last, by, BASES[basis], currency)
+    scope = identity.grant().scope
+    return PackRequest(first, last, by, BASES[basis], currency, "" if scope.everything else scope.describe())
 
 
 @st.cache_data(ttl=data.TTL, max_entries=16, show_spinner="Gathering the figures")
@@ -76,6 +80,24 @@ def figures(req: PackRequest) -> PackData | None:
     except ShowbackError as exc:
         st.warning(str(exc), icon=":material/info:")
         return None
+
+
+def _who() -> dict[str, str]:
+    """The scope and role a pack was seen or built in, for the audit log."""
+    found = identity.grant()
+    return {"scope": found.scope.describe(), "role": found.role}
+
+
+def record_view(req: PackRequest) -> None:
+    """A signed-in user looked at the figures of a month range: one `showback view` entry per session
+    and range, not one per rerun. (In single-user mode there is nobody else to account for.)"""
+    if not identity.auth_configured():
+        return
+    viewed: set[str] = st.session_state.setdefault(VIEWED, set())
+    if req.label in viewed:
+        return
+    viewed.add(req.label)
+    audit.record("showback view", {"months": req.label, "owner": req.owner, **_who()})
 
 
 def summary(figs: PackData) -> None:
@@ -180,8 +202,12 @@ def _build(figs: PackData, kind: str, stem: str) -> tuple[str, bytes]:
             content, name = owner_zip(figs, generated_at, progress), f"{stem}-owners.zip"
         else:
             content, name = pack(figs, generated_at, progress), f"{stem}.xlsx"
-        with data.writer(data_changed=False) as cur:
-            record_pack(cur, figs.request, figs.sources, figs.rules_fingerprint, generated_at, f"download {name}")
-        audit.record("showback export", {"months": figs.request.label, "owner": figs.request.owner, "outputs": [name]})
+        # The record is finance's: "the data changed since the pack produced on ..." is about the whole
+        # company's pack, which an admin who sees everything builds; a scoped pack is audited below only.
+        if read_only.can_write() and read_only.sees_everything():
+            with data.writer(data_changed=False) as cur:
+                record_pack(cur, figs.request, figs.sources, figs.rules_fingerprint, generated_at, f"download {name}")
+        detail = {"months": figs.request.label, "owner": figs.request.owner, "outputs": [name], **_who()}
+        audit.record("showback export", detail)
         status.update(label=f"Built {name}", state="complete")
     return name, content

@@ -1,6 +1,7 @@
 """The Unit economics page's pieces: cached runs, the controls, the charts, the change split into
 "cost grew" and "volume grew", the target editor, a self-contained loader for metric files (kept
-here rather than on the Data page, whose files belong to another area) and the Overview's tile."""
+here rather than on the Data page, whose files belong to another area) and the Overview's tile.
+Targets and metric files are changed by admins only: others see the targets read-only."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from analytics.unit_economics.targets import (
     targets_for,
 )
 from analytics.unit_economics.tile import UnitTile, last_full_month_unit_cost, unit_name
-from ui import data, queries
+from ui import audit, data, queries, read_only
 from ui import format as fmt
 from ui.cache import cached, cached_fx
 from ui.data_loads import load_uploads
@@ -279,7 +280,7 @@ def targets() -> pd.DataFrame | str:
 
 
 def target_section(result: UnitCosts, wanted: dict[str, float]) -> None:
-    """Latest whole period's unit cost per owner against its target, the targets editable."""
+    """Latest whole period's unit cost per owner against its target, the targets editable by an admin."""
     latest = latest_full(result)
     if latest is None:
         return
@@ -289,28 +290,36 @@ def target_section(result: UnitCosts, wanted: dict[str, float]) -> None:
         rows += [(str(o), float(u)) for o, u in zip(now[OWNER], now[UNIT_COST], strict=True) if o is not None]
     table = gaps(pd.DataFrame(rows, columns=[OWNER, UNIT_COST]), wanted)
     table.insert(0, "shown", [TOTAL_LABEL if o == TOTAL else o for o in table[OWNER]])
+    admin = read_only.can_write()
+    kept = f"; kept in `{_shown_path(default_targets_path())}`. Type a target and save; clear a cell to remove it"
     st.caption(
         f"{_period_text(latest, result.grain)}, the last whole period. "
-        f"Targets are per {unit_name(result.metric.name)}, in "
-        f"{result.currency}, whatever the cost basis; kept in `{_shown_path(default_targets_path())}`. "
-        "Type a target and save; clear a cell to remove it."
+        f"Targets are per {unit_name(result.metric.name)}, in {result.currency}, whatever the cost basis"
+        f"{kept if admin else ''}."
     )
     gap_help = "A dash: no target set for this owner"
+    shown = fmt.as_percent(table, [GAP_PCT])
+    config = {
+        "shown": fmt.label(result.by) if result.by else "Scope",
+        UNIT_COST: fmt.unit_cost("Unit cost", result.currency),
+        TARGET: st.column_config.NumberColumn(
+            f"Target ({result.currency})", min_value=0.0, format=fmt.UNIT_COST_FORMAT, help=gap_help
+        ),
+        GAP: fmt.unit_cost("Gap (over +)", result.currency, help=gap_help, signed=True),
+        GAP_PCT: fmt.percent("Gap %", help=gap_help, signed=True),
+    }
+    order = ["shown", UNIT_COST, TARGET, GAP, GAP_PCT]
+    if not admin:
+        fmt.table(shown, config, column_order=order)
+        read_only.note("change the targets")
+        return
     edited = st.data_editor(
-        fmt.as_percent(table, [GAP_PCT]),
+        shown,
         hide_index=True,
         placeholder=fmt.DASH,
         disabled=["shown", UNIT_COST, GAP, GAP_PCT],
-        column_order=["shown", UNIT_COST, TARGET, GAP, GAP_PCT],
-        column_config={
-            "shown": fmt.label(result.by) if result.by else "Scope",
-            UNIT_COST: fmt.unit_cost("Unit cost", result.currency),
-            TARGET: st.column_config.NumberColumn(
-                f"Target ({result.currency})", min_value=0.0, format=fmt.UNIT_COST_FORMAT, help=gap_help
-            ),
-            GAP: fmt.unit_cost("Gap (over +)", result.currency, help=gap_help, signed=True),
-            GAP_PCT: fmt.percent("Gap %", help=gap_help, signed=True),
-        },
+        column_order=order,
+        column_config=config,
         key=f"unit_targets_{result.metric.name}_{result.by}_{result.currency}",
     )
     if st.button("Save targets", key="unit_save_targets", icon=":material/save:"):
@@ -320,6 +329,7 @@ def target_section(result: UnitCosts, wanted: dict[str, float]) -> None:
         except (TargetsError, OSError) as exc:
             st.error(f"Targets not saved: {exc}", icon=":material/error:")
         else:
+            audit.record("unit targets", {"metric": result.metric.name, "by": result.by, "targets": len(chosen)})
             st.rerun()
 
 
@@ -330,8 +340,9 @@ def _shown_path(path: Path) -> str:
 
 def wanted_targets(result: UnitCosts) -> dict[str, float]:
     loaded = targets()
-    if isinstance(loaded, str):
-        st.error(f"The unit-cost targets cannot be read: {loaded}", icon=":material/error:")
+    if isinstance(loaded, str):  # the message names the file and quotes it: for admins only
+        shown = loaded if read_only.can_write() else "an administrator can see why on this page and fix the file"
+        st.error(f"The unit-cost targets cannot be read: {shown}", icon=":material/error:")
         return {}
     return targets_for(loaded, result.metric.name, result.by, result.currency)
 
@@ -352,7 +363,10 @@ def figures(result: UnitCosts) -> None:
 
 
 def loader() -> None:
-    """Upload business metric files (validated; a file replaces the same metric, dimension and dates)."""
+    """Upload business metric files (validated; a file replaces the same metric, dimension and dates):
+    for admins only, who alone write to the store."""
+    if not read_only.can_write():
+        return
     with st.expander("Load business metrics", icon=":material/upload:"):
         st.caption(
             "Columns: date (YYYY-MM-DD, UTC), metric, value (a count or amount >= 0), and optionally dimension "

@@ -28,13 +28,16 @@ def add_months(month: dt.date, count: int) -> dt.date:
 
 @dataclass(frozen=True)
 class PackRequest:
-    """Months `first`..`last` (first days, both inclusive), by `owner`, in `metric` and `currency`."""
+    """Months `first`..`last` (first days, both inclusive), by `owner`, in `metric` and `currency`;
+    `scope`: for a signed-in user who sees less than everything, what they see (the reader holds
+    only that; the pack says so, and names nothing of the rest)."""
 
     first: dt.date
     last: dt.date
     owner: str
     metric: Metric = Metric.EFFECTIVE
     currency: str = "USD"
+    scope: str = ""
 
     def __post_init__(self) -> None:
         if self.first.day != 1 or self.last.day != 1:
@@ -59,7 +62,12 @@ class PackRequest:
     def previous(self) -> PackRequest:
         """The same number of months just before, for "change vs previous"."""
         return PackRequest(
-            add_months(self.first, -self.months), add_months(self.first, -1), self.owner, self.metric, self.currency
+            add_months(self.first, -self.months),
+            add_months(self.first, -1),
+            self.owner,
+            self.metric,
+            self.currency,
+            self.scope,
         )
 
     @property

@@ -65,6 +65,7 @@ def cover(
     facts: list[tuple[str, Any]] = [
         ("Period", f"{request.first} to {request.end} (whole UTC days){partial}"),
         ("Data covers", f"{first} to {last}"),
+        *([("Scope", f"{request.scope} (the pack holds only this part of the spend)")] if request.scope else []),
         ("Owner dimension", request.owner),
         ("Cost basis", BASIS[request.metric]),
         ("Reporting currency", request.currency),
@@ -321,7 +322,11 @@ def shared_costs(book: Book, data: PackData, names: TableNames, rows: list[Owner
         shown = distributed_cents.get(pool.name, Decimal("0.00"))
         kept = cents(total - distributed)
         rounding = cents(total) - shown - kept
-        pools.append([pool.name, pool_rule(pool), pool.to, pool.split, cents(total), shown, kept, rounding])
+        if request.scope and not cents(total):
+            continue  # a pool this scope has no part of is none of its business
+        pools.append(
+            [pool.name, pool_rule(pool, bool(request.scope)), pool.to, pool.split, cents(total), shown, kept, rounding]
+        )
     columns = [
         Column("Pool"),
         Column("Rule", cap=50),

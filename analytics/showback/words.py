@@ -38,9 +38,12 @@ def condition_text(conditions: tuple[Condition, ...]) -> str:
     return ", and ".join(f"{dim} is {_values(values)}" for dim, values in conditions)
 
 
-def pool_rule(pool: SharedPool) -> str:
-    """The rule of a pool in one sentence."""
-    where = f"Costs where {condition_text(pool.when)}"
+def pool_rule(pool: SharedPool, scoped: bool = False) -> str:
+    """The rule of a pool in one sentence; `scoped`: for a pack limited to part of the spend, without
+    the conditions and weights, which name services and owners outside it."""
+    where = "Costs of this pool" if scoped else f"Costs where {condition_text(pool.when)}"
+    if scoped and pool.split == "fixed":
+        return f"{where} are split to {pool.to} by fixed weights."
     if pool.split == "even":
         how = f"are split evenly among the values of {pool.to} with spend in the month"
     elif pool.split == "fixed":

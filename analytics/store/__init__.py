@@ -8,7 +8,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +19,7 @@ import duckdb
 
 from analytics.engine import Connection
 from analytics.schema import LINE_ITEM_COLUMNS, MONEY, ROLLUP_DIMENSIONS
-from analytics.store import lock, snapshots
+from analytics.store import lock, scoped, snapshots
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -151,6 +151,17 @@ def reader(
         with contextlib.suppress(GenerationGone):  # two writes published since the manifest was read
             return _named(folder, now.generation, memory_limit)
     raise StoreError(f"{folder}: the store changed 20 times while being opened; try again")
+
+
+def scoped_reader(
+    path: Path | str | None, generation: int, filters: Sequence[scoped.Filter], memory_limit: str = MEMORY_LIMIT
+) -> Connection:
+    """`reader` of one generation that sees only the rows `filters` grant (see analytics.store.scoped)."""
+    folder = _open_folder(store_path(path), memory_limit)
+    try:
+        return scoped.scoped_reader(folder, generation, filters, memory_limit)
+    except scoped.ScopeGone as exc:
+        raise GenerationGone(str(exc)) from exc
 
 
 def _named(folder: Path, generation: int, memory_limit: str) -> Connection:
