@@ -33,7 +33,8 @@ if entries:
         width="stretch",
         column_config={"Rows": st.column_config.NumberColumn("Rows", format="%,d")},
     )
-    st.caption("BilledCost is the invoice total of each source, per billing currency, before any conversion.")
+    part = "" if read_only.sees_everything() else "the part your access grants of "
+    st.caption(f"BilledCost is {part}the invoice total of each source, per billing currency, before any conversion.")
     if admin:
         data_removal.remove_controls(entries)
     else:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import filters
+from ui import filters, read_only
 from ui import showback as sb
 
 st.title("Showback", anchor=False)
@@ -15,8 +15,12 @@ st.caption(
     "Finance packs: per owner, direct cost, shared costs received, previous period, budget (where the owner "
     "dimension has budgets), and a "
     "reconciliation to the line items. The sidebar's currency applies; its dates and filters do not "
-    "(a pack always covers whole months and all the spend you can see). Also from the command line: "
-    "`python -m analytics showback --month YYYY-MM --by DIM --out pack.xlsx`."
+    "(a pack always covers whole months and all the spend you can see)."
+    + (
+        " Also from the command line: `python -m analytics showback --month YYYY-MM --by DIM --out pack.xlsx`."
+        if read_only.can_write()
+        else ""
+    )
 )
 request = sb.request(view.currency)
 if request is None:

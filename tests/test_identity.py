@@ -258,17 +258,19 @@ def test_the_groups_claim_named_in_the_rules_may_hold_one_group_as_a_string(
     assert at.subheader[0].value == "No access yet"
 
 
-def test_a_sign_in_is_recorded_once_per_session_with_its_role_scope_and_rules(
+def test_a_sign_in_is_recorded_once_with_its_role_scope_and_rules_however_many_tabs_it_opens(
     store: Path, auth: Path, access: Path, audit_log: Path
 ) -> None:
-    at = run(signed_in("ada@example.com", roles=["ml-engineers"]))
+    at = run(signed_in("ada@example.com", roles=["ml-engineers"], iat=1_800_000_000))
     at.run()
     at.switch_page("app_pages/explore.py").run()
     entries = sign_ins(audit_log)
     assert len(entries) == 1
     assert entries[0]["actor"] == "ada@example.com"
     assert entries[0]["detail"] == {"role": "viewer", "scope": "tag:team = ml", "rules": ["machine learning"]}
-    run(signed_in("ada@example.com", roles=["ml-engineers"]))  # a new session: a new sign-in
+    run(signed_in("ada@example.com", roles=["ml-engineers"], iat=1_800_000_000))  # a reload: the same sign-in
+    assert len(sign_ins(audit_log)) == 1
+    run(signed_in("ada@example.com", roles=["ml-engineers"], iat=1_800_000_600))  # signed in again: a new token
     assert len(sign_ins(audit_log)) == 2
 
 

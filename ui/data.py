@@ -345,11 +345,14 @@ def is_sample() -> bool:
 def sample_banner() -> None:
     """Says, on every page, that the figures are the sample's and how to load real exports."""
     if is_sample():
+        how = (
+            "To see your own costs, load your exports on the **Data** page (or with "
+            "`python -m analytics ingest PATH`): they replace the sample."
+            if identity.is_admin()
+            else "An administrator loads your company's real exports in its place."
+        )
         st.info(
-            "You are looking at **sample data** (a generated multi-cloud company). To see your own "
-            "costs, load your exports on the **Data** page (or with `python -m analytics ingest PATH`): "
-            "they replace the sample.",
-            icon=":material/science:",
+            f"You are looking at **sample data** (a generated multi-cloud company). {how}", icon=":material/science:"
         )
 
 

@@ -37,6 +37,7 @@ ASK = "ask your FinOps administrator"
 _GRANT = "_finops_grant"  # session state: this run's grant, set by gate() at the top of the run
 _RECORDED = "_finops_sign_in_recorded"  # session state: the identity whose sign-in is in the audit log
 _log = logging.getLogger(__name__)
+_signed_in: set[tuple[str, str]] = set()  # (who, when their ID token was issued) already in the audit log
 _reported: dict[str, str] = {}  # a refusal's server-side text -> its reference id: logged once per process
 
 
@@ -249,13 +250,17 @@ def _no_access_page(identity: Identity) -> NoReturn:
 
 
 def _record_sign_in(identity: Identity, found: Grant) -> None:
-    """One `sign-in` audit entry per session (a session is one browser tab's connection)."""
+    """One `sign-in` audit entry per sign-in: a reload or a new tab is a new session but the same
+    sign-in (the same ID token, told apart by when it was issued), so it is not recorded again."""
     who = identity.email or str(st.user.get("sub"))
     if st.session_state.get(_RECORDED) == who:
         return
-    from ui import audit  # here: ui.audit asks this module who the actor is
+    token = (who, str(st.user.get("iat") or st.user.get("auth_time") or ""))
+    if not token[1] or token not in _signed_in:
+        from ui import audit  # here: ui.audit asks this module who the actor is
 
-    audit.record("sign-in", {"role": found.role, "scope": found.scope.describe(), "rules": list(found.rules)})
+        audit.record("sign-in", {"role": found.role, "scope": found.scope.describe(), "rules": list(found.rules)})
+        _signed_in.add(token)
     st.session_state[_RECORDED] = who
 
 
