@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit import config
+from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Dataframe
 
 from analytics.store import connect
 from tests.sample_cache import cached_sample
@@ -68,3 +72,51 @@ def app(app_db: Path) -> AppTest:
     at = new_app().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@contextlib.contextmanager
+def sign_in_configured(folder: Path) -> Iterator[Path]:
+    """Sign-in configured: an [auth] section in a secrets file in `folder`.
+
+    st.user and st.login read Streamlit's own secrets singleton, which AppTest's `at.secrets` does not
+    reach; the singleton reads the files of the `secrets.files` option. So this points that option
+    at the test's file (never the repository's .streamlit/), drops what the singleton had parsed,
+    and puts both back afterwards."""
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        'redirect_uri = "http://localhost:8501/oauth2callback"\n'
+        'cookie_secret = "a-test-cookie-secret-of-enough-length"\n'
+        'client_id = "finops-lens"\n'
+        'client_secret = "test"\n'
+        'server_metadata_url = "http://localhost:9/.well-known/openid-configuration"\n'
+    )
+    before = config.get_option("secrets.files")
+    config.set_option("secrets.files", [str(secrets)])
+    secrets_singleton._reset()  # the singleton keeps the files it parsed for the life of the process
+    try:
+        yield secrets
+    finally:
+        config.set_option("secrets.files", before)
+        secrets_singleton._reset()
+
+
+def page_text(at: AppTest, skip: tuple[str, ...] = ()) -> str:
+    """Everything a page shows: every element's message, options, chart spec (with its data) and every
+    table's cells; elements of the types in `skip` left out."""
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        if getattr(node, "type", None) in skip:
+            return
+        if isinstance(node, Dataframe):
+            parts.append(node.value.to_csv())
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    # Protobuf text escapes quotes, markdown escapes `&` and friends: compare without backslashes.
+    return "\n".join(parts).replace("\\", "")

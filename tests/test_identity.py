@@ -15,7 +15,7 @@ from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
 
 from analytics.access import LOCAL_ADMIN
-from tests.app_fixtures import new_app
+from tests.app_fixtures import new_app, sign_in_configured
 from tests.test_import_root import page_text
 from ui import identity
 
@@ -49,29 +49,9 @@ def store(app_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 @pytest.fixture
 def auth(tmp_path: Path) -> Iterator[Path]:
-    """Sign-in configured: an [auth] section in a secrets file of this test.
-
-    st.user and st.login read Streamlit's own secrets singleton, which AppTest's `at.secrets` does not
-    reach; the singleton reads the files of the `secrets.files` option. So the test points that option
-    at a file in its tmp dir (never the repository's .streamlit/), drops what the singleton had parsed,
-    and puts both back afterwards."""
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        'redirect_uri = "http://localhost:8501/oauth2callback"\n'
-        'cookie_secret = "a-test-cookie-secret-of-enough-length"\n'
-        'client_id = "finops-lens"\n'
-        'client_secret = "test"\n'
-        'server_metadata_url = "http://localhost:9/.well-known/openid-configuration"\n'
-    )
-    before = config.get_option("secrets.files")
-    config.set_option("secrets.files", [str(secrets)])
-    secrets_singleton._reset()  # the singleton keeps the files it parsed for the life of the process
-    try:
+    """Sign-in configured for this test (see tests.app_fixtures.sign_in_configured)."""
+    with sign_in_configured(tmp_path) as secrets:
         yield secrets
-    finally:
-        config.set_option("secrets.files", before)
-        secrets_singleton._reset()
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Dataframe
 
 from analytics import import_root
 from analytics.import_root import ImportRefused, ImportRoot, Limits, select
 from analytics.store import generation
-from tests.app_fixtures import new_app, pristine_sample
+from tests.app_fixtures import new_app, page_text, pristine_sample
 from tests.realdata import FOCUS_SAMPLE, csv_sum
 from tests.test_app_data import load_path
 
@@ -179,23 +178,6 @@ def test_the_caps_come_from_the_environment_and_a_bad_value_is_refused_in_one_li
 
 
 # The Data page, through AppTest.
-
-
-def page_text(at: AppTest) -> str:
-    """Everything the page shows: every element's message, and every table's cells."""
-    parts: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, Dataframe):
-            parts.append(node.value.to_csv())
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
 
 
 @pytest.fixture

@@ -19,11 +19,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from streamlit import config
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Dataframe
 
 from analytics import store
 from analytics.allocation.refresh import refresh
@@ -33,7 +30,7 @@ from analytics.schema import ROLLUP_DIMENSIONS
 from analytics.showback.data import gather
 from analytics.showback.request import PackRequest
 from analytics.showback.workbook import pack
-from tests.app_fixtures import new_app, pristine_sample
+from tests.app_fixtures import new_app, page_text, pristine_sample, sign_in_configured
 from tests.scope_helpers import SHIPPED_RULES, Part, allocated_sample, scope_sql, to_cent
 from tests.showback_helpers import AT, table_rows
 
@@ -180,15 +177,6 @@ def signed_in_app(lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     """Sign-in configured the way tests/test_identity.py does it: an [auth] section in a secrets file
     of this test (st.user reads Streamlit's secrets singleton, not AppTest's `at.secrets`), the access
     rules above (FINOPS_ACCESS), the module's store, the shipped rules and the one-rate FX table."""
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        'redirect_uri = "http://localhost:8501/oauth2callback"\n'
-        'cookie_secret = "a-test-cookie-secret-of-enough-length"\n'
-        'client_id = "finops-lens"\n'
-        'client_secret = "test"\n'
-        'server_metadata_url = "http://localhost:9/.well-known/openid-configuration"\n'
-    )
     access = tmp_path / "access.yaml"
     access.write_text(ACCESS.replace("ACCOUNT", lake.account))
     monkeypatch.setenv("FINOPS_ACCESS", str(access))
@@ -197,14 +185,8 @@ def signed_in_app(lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("FINOPS_LOG", str(tmp_path / "finops.log"))
     monkeypatch.setenv("FINOPS_UNIT_TARGETS", str(tmp_path / "unit_targets.csv"))
     monkeypatch.setattr("ui.data.fx_path", lambda: lake.rates)
-    before = config.get_option("secrets.files")
-    config.set_option("secrets.files", [str(secrets)])
-    secrets_singleton._reset()
-    try:
+    with sign_in_configured(tmp_path):
         yield lake
-    finally:
-        config.set_option("secrets.files", before)
-        secrets_singleton._reset()
 
 
 @pytest.fixture
@@ -228,27 +210,6 @@ def run(email: str, page: str | None, query: Mapping[str, str] | None = None) ->
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def page_text(at: AppTest, skip: tuple[str, ...] = ()) -> str:
-    """Every element's message, options, chart spec (with its data) and every table's cells;
-    elements of the types in `skip` left out."""
-    parts: list[str] = []
-
-    def walk(node: object) -> None:
-        if getattr(node, "type", None) in skip:
-            return
-        if isinstance(node, Dataframe):
-            parts.append(node.value.to_csv())
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    # Protobuf text escapes quotes, markdown escapes `&` and friends: compare without backslashes.
-    return "\n".join(parts).replace("\\", "")
 
 
 def pattern(value: str) -> re.Pattern[str]:
