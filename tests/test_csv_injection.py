@@ -116,3 +116,10 @@ def test_the_explore_download_is_inert(hostile_db: Path, monkeypatch: pytest.Mon
     cells = [c for r in back[1:] for c in r[:1]]
     assert {"'" + p for p in PAYLOADS} <= set(cells), cells
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+
+
+def test_the_tables_built_in_csv_button_which_would_keep_formulas_is_turned_off() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["disableDataExport"] is True
