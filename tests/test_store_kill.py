@@ -55,9 +55,14 @@ def fresh(base: Path, folder: Path) -> Path:
     return folder
 
 
-def ingest(big: Path, folder: Path) -> subprocess.Popen[bytes]:
+def ingest(big: Path, folder: Path, temp: Path | None = None) -> subprocess.Popen[bytes]:
+    """The ingest command in a new process; `temp`: its temp folder (TMPDIR), to see what it leaves there."""
     command = [sys.executable, "-m", "analytics", "ingest", str(big), "--db", str(folder)]
-    return subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(os.environ)
+    if temp is not None:
+        temp.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(temp)
+    return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def wait_for_write(process: subprocess.Popen[bytes], folder: Path) -> float:
@@ -115,12 +120,16 @@ def test_an_ingest_killed_at_random_moments_leaves_the_store_before_or_after_and
         # One moment per slice of the write, the last slice reaching past its usual end.
         delay = writes * 1.2 * (round_ + rnd.random()) / ROUNDS
         folder = fresh(base, tmp_path / f"round-{round_}")
-        process = ingest(big, folder)
+        temp = tmp_path / f"temp-{round_}"
+        process = ingest(big, folder, temp)
         wait_for_write(process, folder)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
         code = process.returncode
+        # Whatever the process had in hand (its staged copy of the file too) is in the store's work
+        # folder, which the next process removes: nothing is left in the system's temp folder.
+        assert sorted(p.name for p in temp.iterdir()) == [], (round_, delay)
         left = leftovers(folder)  # what the killed process left, before anyone opens the store
         assert after_next_open(folder) == [], (round_, delay, left)
         state = store_state(folder)

@@ -120,7 +120,7 @@ def _normalise(con: Connection, path: Path, report: IngestReport, table: str, sn
             _refuse_unreadable_numbers(con, path, columns)  # the rows and values, named as the file has them
 
     focus.from_raw(con, path, report, table, source=MAPPED, carry=(_BAD,), precheck=refuse_flagged)
-    focus.drop(con, MAPPED, focus.RAW, focus.RAW_KEPT)
+    focus.drop(con, MAPPED, focus.RAW, focus.RAW_KEPT, focus.RAW_CELLS)
     report.skip(_EMPTY_RECORD, skipped)
     report.rows_read += skipped
 

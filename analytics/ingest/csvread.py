@@ -34,7 +34,8 @@ NULLS = ("", "NULL", "null")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _HEADER_SAMPLE = 1 << 20
 _CHUNK = 20_000
-KEPT_SUFFIX = "_kept"  # the table of the columns read, under a view named `table` (see `read`)
+KEPT_SUFFIX = "_kept"  # the view of the columns read, under the view named `table` (see `read`)
+CELLS_SUFFIX = "_cells"  # the table of what DuckDB read, under those views
 Keep = Callable[[list[str]], Collection[str] | None]  # header -> the columns read (None: all)
 
 
@@ -47,8 +48,8 @@ def read(
     table: str,
     keep: Keep | None = None,
 ) -> None:
-    """Temp table `table`: a 1-based `_row` (blank lines not counted), then one text column per
-    header field. `data` is the file parsed; messages name `name`, the file as the user knows it.
+    """Temp table or view `table`: a 1-based `_row` (blank lines not counted), then one text column
+    per header field. `data` is the file parsed; messages name `name`, the file as the user knows it.
     `keep(header)` names the columns the caller reads (None: all); the others are NULL, which spares
     copying text nobody reads while every row's width is still checked."""
     header, delimiter = _header(name, data, compression)
@@ -63,7 +64,8 @@ def read(
         return
     except EngineError as exc:
         reason = first_line(exc)
-    con.execute(f"DROP TABLE IF EXISTS {table}{KEPT_SUFFIX}")
+    con.execute(f"DROP VIEW IF EXISTS {table}{KEPT_SUFFIX}")
+    con.execute(f"DROP TABLE IF EXISTS {table}{CELLS_SUFFIX}")
     rows = _read_python(con, name, data, compression, header, delimiter, table, report)
     report.warn(f"read with Python's csv module ({rows:,} rows) because DuckDB's CSV reader could not ({reason[:160]})")
 
@@ -178,23 +180,32 @@ def _read_duckdb(
     table: str,
     kept: Collection[str] | None,
 ) -> None:
-    read = [h for h in header if kept is None or h in kept]
-    stored = f"{table}{KEPT_SUFFIX}" if kept is not None else table
+    # The cells are stored under their places (c0, c1, ...) and named in views: a header may name a
+    # column rowid, _row or like a SQL keyword. A row's number is its place in the stored table, as
+    # DuckDB stores a CTAS in scan order: row_number() over the scan would read a seekable file on
+    # one thread and hold every row once more.
+    read = [i for i, h in enumerate(header) if kept is None or h in kept]
+    cells = f"{table}{CELLS_SUFFIX}"
     # Strict mode refuses a row of the wrong width (null_padding would hide a cut-off row), and a
     # parallel reader handles quoted newlines only without null padding. The line limit is set:
     # with its own (2 MB), DuckDB 2.0 drops a line longer than its 32 MB buffer without a word.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stored} AS SELECT row_number() OVER () AS _row, "
-        f"{', '.join(ident(h) for h in read) or 'NULL AS _none'} FROM read_csv(?, "
-        "header = true, auto_detect = false, columns = ?, delim = ?, quote = '\"', escape = '\"', "
-        f"nullstr = ?, compression = ?, strict_mode = true, max_line_size = {FIELD_LIMIT})",
-        [str(data), dict.fromkeys(header, "VARCHAR"), delimiter, list(NULLS), compression],
+        f"CREATE OR REPLACE TEMP TABLE {cells} AS SELECT {', '.join(f'c{i}' for i in read) or 'NULL AS _none'} "
+        "FROM read_csv(?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '\"', "
+        f"escape = '\"', nullstr = ?, compression = ?, strict_mode = true, max_line_size = {FIELD_LIMIT})",
+        [str(data), {f"c{i}": "VARCHAR" for i in range(len(header))}, delimiter, list(NULLS), compression],
     )
-    if kept is not None:
-        # The columns nobody reads are NULL in a view over the ones stored: every header name is
-        # still there for the format to find, and copying a column of text costs more than parsing it.
-        selects = ", ".join(ident(h) if h in kept else f"CAST(NULL AS VARCHAR) AS {ident(h)}" for h in header)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT _row, {selects} FROM {stored}")
+    named = ", ".join(f"c{i} AS {ident(header[i])}" for i in read)
+    numbered = f"SELECT rowid + 1 AS _row{', ' if named else ''}{named} FROM {cells}"
+    if kept is None:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {numbered}")
+        return
+    # The columns nobody reads are NULL in a view over the ones stored: every header name is still
+    # there for the format to find, and copying a column of text costs more than parsing it.
+    stored = f"{table}{KEPT_SUFFIX}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {stored} AS {numbered}")
+    selects = ", ".join(ident(h) if h in kept else f"CAST(NULL AS VARCHAR) AS {ident(h)}" for h in header)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT _row, {selects} FROM {stored}")
 
 
 def _read_python(

@@ -44,7 +44,8 @@ PLACEHOLDER_COLUMNS = (
 )
 _MAX_EXAMPLES = 3
 RAW = "_raw"  # the file as read
-RAW_KEPT = RAW + csvread.KEPT_SUFFIX  # the columns of a CSV file stored under view `_raw`, if narrowed
+RAW_KEPT = RAW + csvread.KEPT_SUFFIX  # the columns of a CSV file read, under view `_raw`, if narrowed
+RAW_CELLS = RAW + csvread.CELLS_SUFFIX  # what DuckDB read of a CSV file, under those views
 _RAW_PREFIX = "_read:"  # a column's value as read, beside its typed value, while checking
 
 

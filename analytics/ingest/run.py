@@ -15,6 +15,7 @@ from analytics.ingest.load import already_loaded, store_rows
 from analytics.ingest.report import IngestError, IngestReport, SkipFile
 from analytics.ingest.staging import stage
 from analytics.logs import log_failure, one_line
+from analytics.store import scratch_folder
 
 _STAGED = "_staged"
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def ingest_file(con: Connection, path: Path, batch: str, fmt: str = "auto") -> I
     """Load one file in one transaction. Whatever goes wrong, the caller gets an IngestError with
     one line naming the file; an error nobody foresaw is logged with its traceback as well."""
     try:
-        with stage(path) as staged:
+        with stage(path, scratch_folder(con)) as staged:
             return _ingest_staged(con, path, staged.path, staged.digest, staged.fix, batch, fmt)
     except (IngestError, KeyboardInterrupt):
         raise
@@ -92,7 +93,9 @@ def _ingest_staged(
     except SkipFile as exc:
         report.status, report.error = "skipped", str(exc)
     finally:
-        focus.drop(con, _STAGED, aws.MAPPED, focus.RAW, focus.RAW_KEPT)  # views first: each may read the next
+        focus.drop(
+            con, _STAGED, aws.MAPPED, focus.RAW, focus.RAW_KEPT, focus.RAW_CELLS
+        )  # views first: each may read the next
     return report
 
 

@@ -31,9 +31,11 @@ class Staged:
 
 
 @contextmanager
-def stage(path: Path) -> Iterator[Staged]:
-    """Copy `path` into a new temp folder (removed afterwards); UTF-16 text becomes UTF-8."""
-    folder = Path(tempfile.mkdtemp(prefix="finops-stage-"))
+def stage(path: Path, within: Path | None = None) -> Iterator[Staged]:
+    """Copy `path` into a new folder in `within` (the system's temp folder by default), removed
+    afterwards; UTF-16 text becomes UTF-8. A writer stages in its work folder, which the next process
+    to open the store removes if this one was killed."""
+    folder = Path(tempfile.mkdtemp(prefix="finops-stage-", dir=within))
     try:
         yield _copy(path, folder)
     finally:

@@ -128,6 +128,14 @@ def connect(path: Path | str | None = None, read_only: bool = False, memory_limi
     return cast(Connection, session)
 
 
+def scratch_folder(con: Connection) -> Path | None:
+    """The folder of the database `con` writes when it is a writer's work folder of a store, where
+    temporary files die with the work if the process is killed; None otherwise."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    folder = Path(row[0]).parent if row and row[0] else None
+    return folder if folder is not None and folder.parent.name == snapshots.WORK else None
+
+
 def store_path(path: Path | str | None = None) -> Path:
     return Path(path) if path is not None else default_db_path()
 
