@@ -24,7 +24,7 @@ if admin:
     data_removal.removal_notice()
 entries = queries.loaded_sources()
 if entries:
-    frame = data_tables.sources_frame(entries, paths=admin)
+    frame = data_tables.sources_frame(entries, paths=admin, notes=read_only.sees_everything())
     count = len(frame)
     st.write(f"{count:,} source{'' if count == 1 else 's'}, {frame['Rows'].sum():,} line items.")
     st.dataframe(

@@ -347,6 +347,8 @@ def test_without_paths_a_source_is_its_file_name_and_its_notes_name_no_server_fo
     assert list(shown["Source"]) == ["march.csv", "april.csv (uploaded)"]
     assert shown["Fixes and warnings"][0] == "warning: the earlier copy march.csv replaced"
     assert "/srv" not in shown.to_csv()
+    scoped = sources_frame([entry, staged], paths=False, notes=False)  # notes speak of whole files
+    assert list(scoped["Fixes and warnings"]) == ["(for administrators)"] * 2
 
 
 def test_a_viewer_is_told_an_administrator_corrects_commitments_not_which_file_to_edit(store_copy, as_user):

@@ -74,14 +74,15 @@ def file_name(path: str) -> str:
     return shown if shown != path else PurePath(path).name or path
 
 
-def sources_frame(entries: list[dict[str, Any]], paths: bool = True) -> pd.DataFrame:
+def sources_frame(entries: list[dict[str, Any]], paths: bool = True, notes: bool = True) -> pd.DataFrame:
     """One row per source file: providers, format, totals per currency and the ingest notes;
-    without `paths` (a user who is not an admin), files by their names and notes without paths."""
+    without `paths` (a user who is not an admin), files by their names and notes without paths;
+    without `notes` (a user who sees part of the spend), no notes: they speak of whole files."""
     name, note = (shown_file, shown_paths) if paths else (file_name, lambda text: without_paths(shown_paths(text)))
     rows = []
     for entry in entries:
         report = entry.get("report") or {}
-        notes = [
+        found = [
             *(f"fixed: {m}" for m in report.get("fixes", [])),
             *(f"warning: {m}" for m in report.get("warnings", [])),
         ]
@@ -94,7 +95,9 @@ def sources_frame(entries: list[dict[str, Any]], paths: bool = True) -> pd.DataF
                 "Rows": int(entry["rows"]),
                 "BilledCost": money(entry["totals"]),
                 "Loaded at (UTC)": entry["ingested_at"].replace("T", " "),
-                "Fixes and warnings": note("; ".join(notes)) or "No fixes needed",
+                "Fixes and warnings": (note("; ".join(found)) or "No fixes needed")
+                if notes
+                else "(for administrators)",
             }
         )
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
