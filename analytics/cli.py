@@ -21,7 +21,7 @@ from analytics.audit import AuditError
 from analytics.cli_common import COMMON, Handler, UsageError, db_path, parse_date, to_cent
 from analytics.csv_safety import write_csv
 from analytics.engine import Connection, DuckDBEngine, EngineError
-from analytics.export import ExportError, check_request, export_focus
+from analytics.export import FOCUS_VERSIONS, ExportError, check_request, export_focus
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError, IngestReport
@@ -70,10 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("source", metavar="SOURCE_ID|FILE", help="an id from `sources`, or the file it was loaded from")
     remove.add_argument("--yes", action="store_true", help="do not ask (needed when not on a terminal)")
 
-    export = commands.add_parser("export-focus", parents=[common], help="write the line items as FOCUS 1.2 Parquet")
+    export = commands.add_parser("export-focus", parents=[common], help="write the line items as FOCUS Parquet")
     export.add_argument("--out", type=Path, required=True, help="FILE.parquet")
     export.add_argument("--from", dest="start", type=parse_date, default=None, help="first UTC day, inclusive")
     export.add_argument("--to", dest="end", type=parse_date, default=None, help="last UTC day, inclusive")
+    export.add_argument(
+        "--focus-version",
+        default="1.2",
+        help=f"{' or '.join(FOCUS_VERSIONS)} (default 1.2); 1.3 splits shared-cost pools per owner",
+    )
     return parser
 
 
@@ -279,13 +284,13 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _export_focus(args: argparse.Namespace) -> int:
-    check_request(Path(args.out), args.start, args.end)
+    check_request(Path(args.out), args.start, args.end, args.focus_version)
     con = connect(db_path(args), read_only=True)
     try:
-        summary = export_focus(con, Path(args.out), args.start, args.end)
+        summary = export_focus(con, Path(args.out), args.start, args.end, args.focus_version)
     finally:
         con.close()
-    print(f"exported {summary.rows:,} line items as FOCUS 1.2 -> {summary.path}")
+    print(f"exported {summary.rows:,} rows as FOCUS {args.focus_version} -> {summary.path}")
     return 0
 
 

@@ -1,6 +1,8 @@
-"""FOCUS 1.2 export: the normalised line items as one Parquet file with exactly the 57 FOCUS 1.2
-Cost and Usage columns, typed as FOCUS says (costs DECIMAL, quantities and unit prices DOUBLE,
-timestamps UTC, Tags and SkuPriceDetails JSON text), and nothing else (no `x_` provenance)."""
+"""FOCUS export: the normalised line items as one Parquet file with exactly the FOCUS Cost and Usage
+columns, typed as FOCUS says (costs DECIMAL, quantities and unit prices DOUBLE, timestamps UTC, Tags
+and SkuPriceDetails JSON text), and nothing else (no `x_` provenance). 1.2 (the default): the 57
+columns, one row per stored line item. 1.3: the 65 columns, with the lines of shared-cost pools
+split per owner (analytics/export_split.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.engine import Connection
-from analytics.schema import FOCUS_12_COLUMNS, MONEY, QUANTITY, TEXT, TIME
+from analytics.export_split import FOCUS_13_ORDER, split_sql
+from analytics.schema import FOCUS_12_COLUMNS, FOCUS_COLUMNS, MONEY, QUANTITY, TEXT, TIME
 
 BATCH_ROWS = 100_000
+FOCUS_VERSIONS = ("1.2", "1.3")
 _ARROW_TYPES = {
     MONEY: pa.decimal128(38, 12),
     QUANTITY: pa.float64(),
@@ -33,9 +37,10 @@ class ExportSummary:
     rows: int
 
 
-def focus_schema() -> pa.Schema:
-    """The Parquet schema of the export: FOCUS 1.2 column order and types."""
-    return pa.schema([pa.field(name, _ARROW_TYPES[sql_type]) for name, sql_type in FOCUS_12_COLUMNS.items()])
+def focus_schema(version: str = "1.2") -> pa.Schema:
+    """The Parquet schema of the export: the version's column order and types."""
+    names = list(FOCUS_12_COLUMNS) if version == "1.2" else list(FOCUS_13_ORDER)
+    return pa.schema([pa.field(name, _ARROW_TYPES[FOCUS_COLUMNS[name]]) for name in names])
 
 
 def export_focus(
@@ -43,13 +48,18 @@ def export_focus(
     out: Path,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    version: str = "1.2",
 ) -> ExportSummary:
-    """Write the line items charged on UTC days [start, end] (inclusive; all when None) to `out`."""
-    check_request(out, start, end)
+    """Write the line items charged on UTC days [start, end] (inclusive; all when None) to `out`
+    as FOCUS `version`."""
+    check_request(out, start, end, version)
     where, params = _period(start, end)
-    columns = ", ".join(f'"{name}"' for name in FOCUS_12_COLUMNS)
-    sql = f"SELECT {columns} FROM line_items {where} ORDER BY ChargePeriodStart, BillingAccountId"
-    schema = focus_schema()
+    if version == "1.3":
+        sql, params = split_sql(con, where, params)
+    else:
+        columns = ", ".join(f'"{name}"' for name in FOCUS_12_COLUMNS)
+        sql = f"SELECT {columns} FROM line_items {where} ORDER BY ChargePeriodStart, BillingAccountId"
+    schema = focus_schema(version)
     rows = 0
     reader = con.cursor().sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
     partial = out.with_name(out.name + ".partial")
@@ -65,8 +75,10 @@ def export_focus(
     return ExportSummary(path=out, rows=rows)
 
 
-def check_request(out: Path, start: dt.date | None = None, end: dt.date | None = None) -> None:
+def check_request(out: Path, start: dt.date | None = None, end: dt.date | None = None, version: str = "1.2") -> None:
     """Refuse, in one line, what cannot be exported (before any database is opened)."""
+    if version not in FOCUS_VERSIONS:
+        raise ExportError(f"--focus-version {version}: expected one of {', '.join(FOCUS_VERSIONS)}")
     if start and end and start > end:
         raise ExportError(f"--from {start} is after --to {end}")
     if out.suffix.lower() != ".parquet":

@@ -13,6 +13,8 @@ from analytics.schema import alloc_name, is_alloc, is_tag, tag_key
 FOCUS: dict[str, str] = {
     "ProviderName": "Provider",
     "PublisherName": "Publisher",
+    "ServiceProviderName": "Service provider",
+    "HostProviderName": "Host provider",
     "InvoiceIssuerName": "Invoice issuer",
     "BillingAccountId": "Billing account id",
     "BillingAccountName": "Billing account",

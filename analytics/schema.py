@@ -178,6 +178,9 @@ ROLLUP_DIMENSIONS: tuple[str, ...] = (
     "BillingCurrency",
 )
 DETAIL_DIMENSIONS: tuple[str, ...] = (
+    # FOCUS 1.3's seller and host (a marketplace SaaS: its vendor, and the cloud it runs on).
+    "ServiceProviderName",
+    "HostProviderName",
     "RegionName",
     "AvailabilityZone",
     "ResourceId",

@@ -65,7 +65,7 @@ else:
 if admin:
     st.subheader("Load cost exports", anchor=False)
     st.caption(
-        "Loads FOCUS 1.0-1.3 and the providers' own cost exports, as CSV, CSV.gz, Parquet or JSON; each file is "
+        "Loads FOCUS 1.0-1.4 and the providers' own cost exports, as CSV, CSV.gz, Parquet or JSON; each file is "
         "one transaction, so a bad file is rejected whole and the others still load. A billing period delivered "
         "again replaces the earlier copy; the same file twice changes nothing."
     )

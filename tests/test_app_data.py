@@ -183,7 +183,7 @@ def test_a_file_on_the_server_is_loaded_reported_and_listed_with_totals_equal_to
     )
     result = frame_with(at, "Result").iloc[0]
     assert result["File"] == f"exports/{FOCUS_SAMPLE.name}"  # named relative to the import folder
-    assert (result["Result"], result["Format"]) == ("loaded", "FOCUS 1.0-1.3")
+    assert (result["Result"], result["Format"]) == ("loaded", "FOCUS 1.0-1.4")
     assert (result["Rows read"], result["Rows loaded"], result["Rows skipped"]) == ("1,000", "1,000", "0")
     assert result["BilledCost"] == expected
     notes = frame_with(at, "Note")
@@ -191,7 +191,7 @@ def test_a_file_on_the_server_is_loaded_reported_and_listed_with_totals_equal_to
     sources = frame_with(at, "Loaded at (UTC)")  # the sample made way for the real data
     assert list(sources["Source"]) == [str(folder / FOCUS_SAMPLE.name)]
     assert (sources["Format"].iloc[0], sources["Rows"].iloc[0], sources["BilledCost"].iloc[0]) == (
-        "FOCUS 1.0-1.3",
+        "FOCUS 1.0-1.4",
         1_000,
         expected,
     )

@@ -2,6 +2,11 @@
 the result as JSON.
 
     python tools/validate_focus.py FILE.parquet [--criteria ALL|NONE|A,B,...] [--json]
+        [--focus-version 1.2|1.3 ...] [--model-dir DIR]
+
+`--focus-version` other than 1.2 needs the FinOps Foundation's requirements model for it, as a file
+`model-<version>….json` in `--model-dir` (default tools/focus-models/): no released validator bundles
+one, and this script never downloads (docs/formats/conformance.md, "FOCUS 1.3 export").
 
 The validator needs Python 3.12, so it lives in its own virtualenv, `.venv-validator`
 (`.ci/run` builds it from requirements-validator.txt). Run with any Python: the script re-runs
@@ -24,7 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("FOCUS_VALIDATOR_VENV", ROOT / ".venv-validator"))
 VENV_PYTHON = VENV / "bin" / "python"
-FOCUS_VERSION = "1.2"
+FOCUS_VERSION = "1.2"  # the version whose model the validator bundles
+MODEL_DIR = ROOT / "tools" / "focus-models"  # where official models of other versions are dropped in
 HOW_TO_BUILD = "python3.12 -m venv .venv-validator && .venv-validator/bin/pip install -r requirements-validator.txt"
 
 
@@ -37,13 +43,24 @@ def main(argv: list[str] | None = None) -> int:
         help="applicability criteria the data's provider supports: ALL, NONE or a comma-separated list",
     )
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    parser.add_argument("--focus-version", default=FOCUS_VERSION, help="the FOCUS version to judge the file by")
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help=f"folder of model-<version>.json files ({MODEL_DIR})"
+    )
     args = parser.parse_args(argv)
     if not _in_validator_venv():
         return _reexec_in_venv()
     if not args.data_file.is_file():
         print(f"error: {args.data_file}: no such file", file=sys.stderr)
         return 2
-    result = validate(args.data_file.resolve(), args.criteria)
+    model_dir = args.model_dir or (None if args.focus_version == FOCUS_VERSION else MODEL_DIR)
+    if model_dir is not None and not _models(model_dir, args.focus_version):
+        print(
+            f"error: {model_dir}: no model-{args.focus_version}*.json (FOCUS {args.focus_version} model)",
+            file=sys.stderr,
+        )
+        return 2
+    result = validate(args.data_file.resolve(), args.criteria, args.focus_version, model_dir)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -68,6 +85,11 @@ def _reexec_in_venv() -> int:
     return 2  # not reached
 
 
+def _models(folder: Path, version: str) -> list[Path]:
+    """The validator's own naming: model-<version>.json or model-<version>.<patch…>.json."""
+    return [p for p in folder.glob("model-*.json") if p.stem[len("model-") :].split(".")[:2] == version.split(".")]
+
+
 def _block_network() -> None:
     """Any connection attempt fails: the run must not depend on (or leak to) the internet."""
     import socket
@@ -79,8 +101,11 @@ def _block_network() -> None:
     socket.create_connection = refuse  # type: ignore[assignment]
 
 
-def validate(data_file: Path, criteria: str) -> dict[str, Any]:
-    """Validate `data_file` against the bundled FOCUS 1.2 rules; a JSON-ready result."""
+def validate(
+    data_file: Path, criteria: str, version: str = FOCUS_VERSION, model_dir: Path | None = None
+) -> dict[str, Any]:
+    """Validate `data_file` against the FOCUS `version` model (bundled for 1.2, else from
+    `model_dir`); a JSON-ready result."""
     import logging
 
     _block_network()
@@ -101,7 +126,8 @@ def validate(data_file: Path, criteria: str) -> dict[str, Any]:
                 data_filename=str(data_file),
                 output_destination=os.devnull,
                 output_type="unittest",
-                rules_version=FOCUS_VERSION,
+                rules_version=version,
+                rule_set_path=str(model_dir.resolve() if model_dir else package_rules),
                 rules_block_remote_download=True,
                 focus_dataset="CostAndUsage",
                 applicability_criteria=wanted,
@@ -109,10 +135,10 @@ def validate(data_file: Path, criteria: str) -> dict[str, Any]:
             results = validator.validate()
         finally:
             os.chdir(cwd)
-    return _summarise(data_file, results, validator.applicability_criteria_list or [])
+    return _summarise(data_file, results, validator.applicability_criteria_list or [], version)
 
 
-def _summarise(data_file: Path, results: Any, criteria: list[str]) -> dict[str, Any]:
+def _summarise(data_file: Path, results: Any, criteria: list[str], version: str) -> dict[str, Any]:
     failures = []
     passed = skipped = 0
     for rule_id, entry in sorted(results.by_rule_id.items()):
@@ -142,7 +168,7 @@ def _summarise(data_file: Path, results: Any, criteria: list[str]) -> dict[str, 
     return {
         "file": str(data_file),
         "rows": int(results.data_row_count),
-        "focus_version": FOCUS_VERSION,
+        "focus_version": version,
         "model": str(results.model_version),
         "dataset": "CostAndUsage",
         "applicability_criteria": sorted(criteria),

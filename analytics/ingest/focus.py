@@ -1,4 +1,4 @@
-"""FOCUS 1.0-1.3 files (CSV, CSV.gz, Parquet) into a typed staging table, repairing the quirks
+"""FOCUS 1.0-1.4 files (CSV, CSV.gz, Parquet) into a typed staging table, repairing the quirks
 real exports have and saying what was repaired; values that cannot be read refuse the file."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from analytics.engine import Connection, EngineError
 from analytics.ingest import csvread, jsonl
+from analytics.ingest import focus_providers as providers
 from analytics.ingest.checks import refuse_impossible
 from analytics.ingest.report import IngestError, IngestReport
 from analytics.schema import ENUMS, FOCUS_COLUMNS, MONEY, QUANTITY, REQUIRED_COLUMNS, TIME
@@ -94,9 +95,7 @@ def from_raw(
     source_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     _refuse_unusable_types(path, columns, source_types)
     exprs = {focus: _typed(raw, source_types[raw], FOCUS_COLUMNS[focus]) for focus, raw in columns.items()}
-    if "ProviderName" not in exprs:
-        exprs["ProviderName"] = exprs["ServiceProviderName"]
-        report.fix("ProviderName taken from ServiceProviderName (FOCUS 1.3)")
+    exprs["ProviderName"] = providers.provider(exprs, report)
     checked_raw = {focus: raw for focus, raw in columns.items() if _checked(focus)}
     raws = "".join(f', "{raw}" AS "{_RAW_PREFIX}{focus}"' for focus, raw in checked_raw.items())
     reads = "".join(f', "{_RAW_PREFIX}{focus}"' for focus in checked_raw)
@@ -122,6 +121,8 @@ def from_raw(
         raise IngestError(f"{path}: the file has a header but no rows")
     refuse_impossible(con, path, table, {name: FOCUS_COLUMNS[name] for name in exprs})
     _report_repairs(con, table, columns, source, report)
+    if source == RAW:  # a provider format's mapping sets ServiceProviderName itself (AWS CUR)
+        providers.report_other_providers(con, table, columns, report)
 
 
 def normalise(con: Connection, path: Path, report: IngestReport, table: str) -> None:
@@ -180,12 +181,15 @@ def _match_columns(
     by_lower = {name.lower(): name for name in FOCUS_COLUMNS}
     matched: dict[str, str] = {}
     ignored: list[str] = []
+    unstored = providers.unstored(raw_names)
     extensions = 0
     for raw in raw_names:
         focus = by_lower.get(raw.strip().lower()) or ALIASES.get(raw.strip().lower())
         if focus is None:
             if raw.startswith("x_"):
                 extensions += 1
+            elif raw in unstored:
+                continue
             else:
                 ignored.append(raw)
             continue
@@ -196,11 +200,14 @@ def _match_columns(
         matched[focus] = raw
     if ignored:
         report.warn(f"ignored columns that are neither FOCUS nor x_-prefixed: {', '.join(ignored)}")
+    if unstored:
+        report.warn(f"FOCUS 1.4 columns not stored by this version: {', '.join(unstored)}")
     if extensions:
         report.warn(f"{extensions} provider x_ columns are not stored")
     missing = [c for c in REQUIRED_COLUMNS if c not in matched]
     if "ProviderName" not in matched and "ServiceProviderName" not in matched:
-        missing.append("ProviderName")
+        # A 1.3 or 1.4 file names its provider in ServiceProviderName; older files in ProviderName.
+        missing.append("ProviderName" if providers.version(raw_names) == "1.0-1.2" else "ServiceProviderName")
     if missing:
         raise IngestError(f"{path}: not a FOCUS file, missing mandatory columns: {', '.join(missing)}")
     return matched

@@ -17,7 +17,7 @@ Normalise = Callable[[Connection, Path, IngestReport, str], None]
 @dataclass(frozen=True)
 class SourceFormat:
     name: str  # as given to `ingest --format` and stored in x_SourceFormat
-    label: str  # for people: "FOCUS 1.0-1.3", "AWS legacy CUR", ...
+    label: str  # for people: "FOCUS 1.0-1.4", "AWS legacy CUR", ...
     detect: Callable[[Sequence[str]], bool]  # the file's column names -> is it this format
     normalise: Normalise
     # A snapshot format re-delivers whole billing periods (a newer file replaces the period); an
@@ -31,7 +31,7 @@ class SourceFormat:
 FORMATS: dict[str, SourceFormat] = {
     f.name: f
     for f in (
-        SourceFormat("focus", "FOCUS 1.0-1.3", focus.detect, focus.normalise),
+        SourceFormat("focus", "FOCUS 1.0-1.4", focus.detect, focus.normalise),
         SourceFormat("aws-cur", "AWS legacy CUR", aws.detect_legacy, aws.from_legacy, used=aws.used_legacy),
         SourceFormat("aws-cur2", "AWS CUR 2.0 / Athena", aws.detect_snake, aws.from_snake, used=aws.used_snake),
         SourceFormat("gcp", "Google Cloud billing export", gcp.detect, gcp.normalise),

@@ -41,11 +41,12 @@ def _account_columns(provider: Provider, account: Account) -> dict[str, object]:
     return {"SubAccountId": account.id, "SubAccountName": account.name, "SubAccountType": provider.sub_account_type}
 
 
-def _provider_columns(provider: Provider, host: str | None = None) -> dict[str, object]:
+def _provider_columns(provider: Provider, hosted: bool = True) -> dict[str, object]:
+    # FOCUS 1.3: no host for a service that runs on no infrastructure (support, licences).
     return {
         "PublisherName": provider.issuer,
         "ServiceProviderName": provider.name,
-        "HostProviderName": host or provider.name,
+        "HostProviderName": provider.name if hosted else None,
     }
 
 
@@ -157,11 +158,11 @@ def _costs(amount: float) -> dict[str, object]:
     return dict.fromkeys(("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"), amount)
 
 
-def _service_columns(provider: Provider, account: Account, service: str, host: str | None = None) -> dict[str, object]:
+def _service_columns(provider: Provider, account: Account, service: str, hosted: bool = True) -> dict[str, object]:
     category, subcategory = SERVICES[service]
     return {
         **_account_columns(provider, account),
-        **_provider_columns(provider, host),
+        **_provider_columns(provider, hosted),
         "ServiceName": service,
         "ServiceCategory": category,
         "ServiceSubcategory": subcategory,
@@ -182,7 +183,7 @@ def support_row(con: Connection, plan: Plan, chunk: Chunk) -> dict[str, object] 
     sku = sku_id("aws", "support-business")
     management = chunk.provider.account("management")
     return {
-        **_service_columns(chunk.provider, management, "AWS Support (Business)", host="Not Applicable"),
+        **_service_columns(chunk.provider, management, "AWS Support (Business)", hosted=False),
         "ChargeCategory": "Usage",
         "ChargeFrequency": "Recurring",
         "ChargeDescription": "AWS Support (Business): greater of $100 or a tiered share of monthly AWS charges",
@@ -295,7 +296,7 @@ def insert_tax(con: Connection, plan: Plan, chunk: Chunk) -> None:
                'Tax' AS ChargeCategory, 'Recurring' AS ChargeFrequency, $description AS ChargeDescription,
                $start AS ChargePeriodStart, $end AS ChargePeriodEnd,
                $publisher AS PublisherName, $provider AS ServiceProviderName,
-               'Not Applicable' AS HostProviderName,
+               CAST(NULL AS VARCHAR) AS HostProviderName,  -- FOCUS 1.3: tax has no host
                sum(BilledCost) * $rate AS BilledCost, sum(EffectiveCost) * $rate AS EffectiveCost,
                sum(ListCost) * $rate AS ListCost, sum(ContractedCost) * $rate AS ContractedCost
         FROM _sample_staged

@@ -157,7 +157,8 @@ def describe(records: list[dict], window: Window, seed: int, rng: np.random.Gene
                 "Tags": _tags(o.provider, rec["team"], rec["app"], rec["env"], rec["tag_draws"]),
                 "PublisherName": publisher,
                 "ServiceProviderName": o.publisher or provider.name,
-                "HostProviderName": o.publisher or provider.name,
+                # A marketplace SaaS is sold by its vendor and runs on the cloud that sells it (FOCUS 1.3).
+                "HostProviderName": provider.name,
             }
         )
     res = pd.DataFrame(rows)
