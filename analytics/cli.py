@@ -25,7 +25,7 @@ from analytics.export import FOCUS_VERSIONS, ExportError, check_request, export_
 from analytics.fx import DEFAULT_FX_PATH, FxError, load_fx
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestError, IngestReport
-from analytics.ingest.run import ingest_paths
+from analytics.ingest.run import DATASETS, ingest_paths
 from analytics.logs import log_failure, log_path, one_line
 from analytics.queries import COST, PERIOD, SHARED, UnknownDimension, spend
 from analytics.schema import Filters, Grain, Metric
@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", help="files, globs or folders (CSV, CSV.gz, Parquet)")
     ingest.add_argument("--format", choices=["auto", *FORMATS], default="auto")
     ingest.add_argument("--json", action="store_true", help="print the ingest reports as JSON")
+    ingest.add_argument(
+        "--dataset", choices=DATASETS, default="auto", help="FOCUS dataset (auto: a Contract Commitment header is one)"
+    )
 
     sources = commands.add_parser("sources", parents=[common], help="what is loaded")
     sources.add_argument("--json", action="store_true")
@@ -163,7 +166,7 @@ def _ingest(args: argparse.Namespace) -> int:
                 bar.set_description(Path(path).name)
                 bar.refresh()
 
-        reports = ingest_paths(con, args.paths, args.format, progress, keep_going=True)
+        reports = ingest_paths(con, args.paths, args.format, progress, keep_going=True, dataset=args.dataset)
         detail = _load_detail(con, reports)
     audit.record(audit.cli_actor(), "load", detail)  # after the publish: only what was stored
     rejected = [r for r in reports if r.status == "rejected"]

@@ -4,6 +4,7 @@ corrections and rates files are kept by admins: only they read what is wrong wit
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -185,10 +186,22 @@ def inventory_table(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
             "Last seen": pd.to_datetime(frame["last_seen"]).dt.date,
             "Estimated end": pd.to_datetime(frame["estimated_end"]).dt.date,
             "End from": frame["end_basis"],
+            "Terms from": frame["terms_from"],
+            "Committed (contract)": [_stated(r) for r in frame.to_dict("records")],
             "Id": frame["id"],
         }
     )
     return shown
+
+
+def _stated(row: dict[str, object]) -> str:
+    """The amount the Contract Commitment dataset states, in its own currency or unit ("" if none)."""
+    parts = []
+    if row.get("contract_cost") is not None and not pd.isna(row["contract_cost"]):
+        parts.append(money_text(float(str(row["contract_cost"])), str(row["contract_currency"] or "")))
+    if row.get("contract_quantity") is not None and not pd.isna(row["contract_quantity"]):
+        parts.append(f"{Decimal(str(row['contract_quantity'])).normalize():,f} {row['contract_unit'] or ''}".strip())
+    return "; ".join(parts)
 
 
 def md_money(amount: float, currency: str) -> str:

@@ -1,5 +1,6 @@
 """The commitments found in the data (algorithms.md §0.4), one row each, with the user's corrections
-from data/commitments.csv (term, start, end), and coverage and utilisation per commitment type."""
+from data/commitments.csv (term, start, end), the terms of the Contract Commitment dataset when it
+was loaded (contracts.py), and coverage and utilisation per commitment type."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.commitments import rollup
+from analytics.commitments.contracts import BASIS, ContractTerms, contract_terms
 from analytics.commitments.money import fx_frame, fx_join
 from analytics.engine import Engine
 from analytics.fx import FxTable, converted
@@ -149,7 +151,8 @@ def inventory(
     raw = engine.query(sql, frames={"fx": fx_frame(fx, currency, first, last)})
     if raw.empty:
         return _empty()
-    rows = [_row(r, (corrections or {}).get(str(r["id"])), last) for _, r in raw.iterrows()]
+    stated = contract_terms(engine)
+    rows = [_row(r, (corrections or {}).get(str(r["id"])), last, stated.get(str(r["id"]))) for _, r in raw.iterrows()]
     return pd.DataFrame(rows).sort_values(["estimated_end", "id"], na_position="last", ignore_index=True)
 
 
@@ -160,8 +163,18 @@ def _empty() -> pd.DataFrame:
 INVENTORY_COLUMNS = [
     "id", "name", "type", "category", "provider", "account", "unit", "hourly_commitment", "hourly_quantity",
     "realized_discount", "utilization", "used_cost", "unused_cost", "unused_quantity", "unused_hours",
-    "first_seen", "last_seen", "active", "term_months", "start", "estimated_end", "end_basis",
+    "first_seen", "last_seen", "active", "term_months", "start", "estimated_end", "end_basis", "terms_from",
+    "contract_cost", "contract_currency", "contract_quantity", "contract_unit",
 ]  # fmt: skip
+# Where a commitment's term, start and end came from, by the basis of its end.
+_TERMS_FROM = {
+    BASIS: BASIS,
+    "commitments.csv": "commitments.csv",
+    "commitments.csv (term)": "commitments.csv",
+    "purchase period": "estimated from purchases",
+    "purchase quantity": "estimated from purchases",
+    "name (at the latest)": "estimated from the name",
+}
 
 
 def _num(value: Any) -> float:
@@ -172,7 +185,7 @@ def _when(value: Any) -> dt.datetime | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 
-def _row(r: pd.Series, fix: Correction | None, data_end: dt.date) -> dict[str, object]:
+def _row(r: pd.Series, fix: Correction | None, data_end: dt.date, deal: ContractTerms | None) -> dict[str, object]:
     first_seen, last_seen = _when(r["first_seen"]), _when(r["last_seen"])
     recent_from = _when(r["recent_from"]) or first_seen
     hours = max(1.0, (last_seen - recent_from).total_seconds() / 3600) if last_seen and recent_from else 1.0
@@ -180,9 +193,11 @@ def _row(r: pd.Series, fix: Correction | None, data_end: dt.date) -> dict[str, o
     hourly_quantity = _num(r["recent_quantity"]) / hours
     used, unused, used_ode = _num(r["used_cost"]), _num(r["unused_cost"]), _num(r["used_ode"])
     start = _when(r["first_purchase"]) or first_seen
-    term, end, basis = _term_and_end(r, fix, start, hourly_quantity)
+    term, end, basis = _term_and_end(r, fix, start, hourly_quantity, deal)
     if fix and fix.start:
         start = dt.datetime.combine(fix.start, dt.time())
+    elif deal is not None and basis == BASIS:
+        start = deal.start
     return {
         "id": r["id"],
         "name": r["name"],
@@ -206,21 +221,29 @@ def _row(r: pd.Series, fix: Correction | None, data_end: dt.date) -> dict[str, o
         "start": start,
         "estimated_end": end,
         "end_basis": basis,
+        "terms_from": _TERMS_FROM.get(basis, "unknown"),
+        "contract_cost": deal.cost if deal else None,
+        "contract_currency": deal.currency if deal else None,
+        "contract_quantity": deal.quantity if deal else None,
+        "contract_unit": deal.unit if deal else None,
     }
 
 
 def _term_and_end(
-    r: pd.Series, fix: Correction | None, start: dt.datetime | None, hourly_quantity: float
+    r: pd.Series, fix: Correction | None, start: dt.datetime | None, hourly_quantity: float, deal: ContractTerms | None
 ) -> tuple[int | None, dt.datetime | None, str]:
-    """FOCUS has no end column: the user's correction, else the One-Time purchase's charge period
-    (it spans the term), else purchase quantity / hourly quantity, else a term in the name (then
-    the end is at the latest start-of-data + term), else unknown."""
+    """Cost and Usage has no end column: the user's correction, else the Contract Commitment
+    dataset's period, else the One-Time purchase's charge period (it spans the term), else purchase
+    quantity / hourly quantity, else a term in the name (then the end is at the latest start-of-data
+    + term), else unknown."""
     if fix and fix.end:
         return fix.term_months, dt.datetime.combine(fix.end, dt.time()), "commitments.csv"
     if fix and fix.term_months:
         begin = dt.datetime.combine(fix.start, dt.time()) if fix.start else start
         end = _add_months(begin, fix.term_months) if begin else None
         return fix.term_months, end, "commitments.csv (term)"
+    if deal is not None:
+        return deal.months, deal.end, BASIS
     one_time_end = _when(r["one_time_end"])
     if one_time_end is not None and start is not None and one_time_end - start > dt.timedelta(days=27):
         return round((one_time_end - start).days / 30.4), one_time_end, "purchase period"

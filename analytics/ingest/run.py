@@ -9,7 +9,7 @@ from pathlib import Path
 
 from analytics.allocation.refresh import refresh
 from analytics.engine import Connection
-from analytics.ingest import aws, files, focus
+from analytics.ingest import aws, contract, files, focus
 from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
 from analytics.ingest.report import IngestError, IngestReport, SkipFile
@@ -18,6 +18,7 @@ from analytics.logs import log_failure, one_line
 from analytics.store import scratch_folder
 
 _STAGED = "_staged"
+DATASETS = ("auto", "cost-and-usage", contract.DATASET)
 log = logging.getLogger(__name__)
 
 
@@ -27,9 +28,13 @@ def ingest_paths(
     fmt: str = "auto",
     progress: Callable[[int, int, str], None] | None = None,
     keep_going: bool = False,
+    dataset: str = "auto",
 ) -> list[IngestReport]:
     """Load every file, each in its own transaction. A bad file raises IngestError, unless
-    `keep_going`: then it is reported as rejected (`error` its one-line reason) and the rest load."""
+    `keep_going`: then it is reported as rejected (`error` its one-line reason) and the rest load.
+    `dataset`: DATASETS; "auto" loads a file whose header is a Contract Commitment one as that."""
+    if dataset not in DATASETS:
+        raise IngestError(f"unknown dataset {dataset!r}; this version reads: {', '.join(DATASETS)}")
     if fmt != "auto" and fmt not in FORMATS:
         raise IngestError(f"unknown format {fmt!r}; this version reads: auto, {', '.join(FORMATS)}")
     found = files.find(patterns)
@@ -44,13 +49,16 @@ def ingest_paths(
             try:
                 if item.problem:
                     raise IngestError(item.problem)
-                reports.append(ingest_file(con, item.path, batch, fmt))
+                if dataset == contract.DATASET or (dataset == "auto" and contract.detect(contract.header(item.path))):
+                    reports.append(contract.ingest(con, item.path))
+                else:
+                    reports.append(ingest_file(con, item.path, batch, fmt))
             except IngestError as exc:
                 if not keep_going:
                     raise
                 reports.append(IngestReport(file=str(item.path), format=fmt, status="rejected", error=str(exc)))
     finally:
-        if any(r.status == "loaded" for r in reports):
+        if any(r.status == "loaded" and r.format != contract.DATASET for r in reports):
             refresh(con)  # what did load is allocated like the rest, even when a later file failed
     if progress:
         progress(len(found), len(found), "done")

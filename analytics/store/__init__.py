@@ -103,6 +103,24 @@ CREATE TABLE IF NOT EXISTS business_metrics (
     dimension VARCHAR,
     owner VARCHAR
 );
+CREATE TABLE IF NOT EXISTS contract_commitments (
+    ContractCommitmentId VARCHAR NOT NULL,
+    ContractId VARCHAR NOT NULL,
+    ContractCommitmentCategory VARCHAR NOT NULL,
+    ContractCommitmentType VARCHAR NOT NULL,
+    ContractCommitmentDescription VARCHAR,
+    ContractCommitmentCost {MONEY},
+    ContractCommitmentQuantity {MONEY},
+    ContractCommitmentUnit VARCHAR,
+    BillingCurrency VARCHAR,
+    ContractCommitmentPeriodStart TIMESTAMP NOT NULL,
+    ContractCommitmentPeriodEnd TIMESTAMP NOT NULL,
+    ContractPeriodStart TIMESTAMP NOT NULL,
+    ContractPeriodEnd TIMESTAMP NOT NULL,
+    x_SourceId BIGINT NOT NULL,
+    x_SourceFile VARCHAR NOT NULL,
+    x_FileHash VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS showback_packs (
     generated_at TIMESTAMP NOT NULL,
     first_month DATE NOT NULL,

@@ -116,6 +116,15 @@ def _views(con: Connection, predicate: str) -> list[tuple[str, str]]:
     items = ", ".join(_ident(c) for c in _columns(con, "line_items"))
     in_scope_sets = "SELECT x_TagSetId FROM alloc_costs WHERE x_TagSetId IS NOT NULL"
     hidden_meta = ", ".join(_literal(k) for k in _HIDDEN_META)
+    # Only the contract terms of commitments that in-scope rows use; a generation written before the
+    # table existed has none, like its plain reader.
+    contracts = [
+        (
+            "contract_commitments",
+            "SELECT * FROM lake.contract_commitments WHERE ContractCommitmentId IN "
+            "(SELECT CommitmentDiscountId FROM line_items WHERE CommitmentDiscountId IS NOT NULL)",
+        )
+    ]
     return [
         ("alloc_costs", f"SELECT * FROM lake.alloc_costs r WHERE {predicate}"),
         ("alloc_line_items", f"SELECT * FROM lake.alloc_line_items r WHERE {predicate}"),
@@ -136,7 +145,15 @@ def _views(con: Connection, predicate: str) -> list[tuple[str, str]]:
         ),
         ("meta", f"SELECT * FROM lake.meta WHERE key NOT IN ({hidden_meta})"),
         ("showback_packs", "SELECT * FROM lake.showback_packs WHERE FALSE"),
+        *(contracts if _has_table(con, "contract_commitments") else []),  # after line_items, which it reads
     ]
+
+
+def _has_table(con: Connection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'lake' AND table_name = ?", [table]
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def _visible_owners(con: Connection, filters: Sequence[Filter]) -> None:
