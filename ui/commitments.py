@@ -184,6 +184,8 @@ def inventory_table(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
             "Unused hours": frame["unused_hours"].round(0),
             "First seen": pd.to_datetime(frame["first_seen"]).dt.date,
             "Last seen": pd.to_datetime(frame["last_seen"]).dt.date,
+            "Start": pd.to_datetime(frame["start"]).dt.date,
+            "Term (months)": frame["term_months"],
             "Estimated end": pd.to_datetime(frame["estimated_end"]).dt.date,
             "End from": frame["end_basis"],
             "Terms from": frame["terms_from"],
@@ -194,13 +196,14 @@ def inventory_table(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
     return shown
 
 
-def _stated(row: dict[str, object]) -> str:
+def _stated(row: dict[Any, Any]) -> str:
     """The amount the Contract Commitment dataset states, in its own currency or unit ("" if none)."""
+    cost, quantity = row.get("contract_cost"), row.get("contract_quantity")
     parts = []
-    if row.get("contract_cost") is not None and not pd.isna(row["contract_cost"]):
-        parts.append(money_text(float(str(row["contract_cost"])), str(row["contract_currency"] or "")))
-    if row.get("contract_quantity") is not None and not pd.isna(row["contract_quantity"]):
-        parts.append(f"{Decimal(str(row['contract_quantity'])).normalize():,f} {row['contract_unit'] or ''}".strip())
+    if isinstance(cost, Decimal):
+        parts.append(money_text(float(cost), str(row.get("contract_currency") or "")))
+    if isinstance(quantity, Decimal):
+        parts.append(f"{quantity.normalize():,f} {row.get('contract_unit') or ''}".strip())
     return "; ".join(parts)
 
 

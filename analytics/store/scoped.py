@@ -9,7 +9,8 @@ The scope applies after the allocation, so a team sees exactly its share of spli
 - tags, sources and resources' utilisation are those of in-scope rows only;
 - budgets and per-owner business metrics are those of owners with in-scope spend (or named by the
   scope); company-wide metrics (orders, users) stay, so a team can see its cost per order;
-- the records of packs made by others are not shown.
+- the records of packs made by others are not shown;
+- contract commitments are those whose id is the CommitmentDiscountId of an in-scope line item.
 
 A table of the store that is not named here does not exist in a scoped reader: a table added to the
 store later is hidden until someone decides how its rows are scoped.
