@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -64,8 +65,8 @@ def header(path: Path) -> list[str]:
             return list(pq.read_schema(path).names)
         with _text(path) as handle:
             return next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error, ValueError):
-        return []
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error, ValueError):
+        return []  # not this dataset's: the cost-and-usage path reads it and names what is wrong
 
 
 def ingest(con: Connection, path: Path) -> IngestReport:
