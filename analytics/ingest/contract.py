@@ -21,8 +21,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from analytics.engine import Connection
-from analytics.ingest.report import IngestError, IngestReport
-from analytics.logs import log_failure, one_line
+from analytics.ingest.report import IngestError, IngestReport, one_error
 from analytics.store import transaction
 
 log = logging.getLogger(__name__)
@@ -72,16 +71,8 @@ def header(path: Path) -> list[str]:
 def ingest(con: Connection, path: Path) -> IngestReport:
     """Check the whole file, then store it in one transaction (see the module's docstring). Whatever
     goes wrong, the caller gets an IngestError with one line naming the file."""
-    try:
+    with one_error(path, log):
         return _ingest(con, path)
-    except (IngestError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        reference = log_failure(log, f"loading {path}", exc)
-        raise IngestError(
-            f"{path}: could not be loaded ({one_line(exc)}); nothing of it was stored "
-            f"(details in the log, reference {reference})"
-        ) from exc
 
 
 def _ingest(con: Connection, path: Path) -> IngestReport:

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+from analytics.logs import log_failure, one_line
 
 
 class IngestError(Exception):
     """A file that cannot be loaded; the message names the file and the problem in one line."""
+
+
+@contextmanager
+def one_error(path: Path, log: logging.Logger) -> Iterator[None]:
+    """Whatever goes wrong loading `path` reaches the caller as an IngestError of one line naming the
+    file; an error nobody foresaw is logged with its traceback as well."""
+    try:
+        yield
+    except (IngestError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        reference = log_failure(log, f"loading {path}", exc)
+        raise IngestError(
+            f"{path}: could not be loaded ({one_line(exc)}); nothing of it was stored "
+            f"(details in the log, reference {reference})"
+        ) from exc
 
 
 class SkipFile(Exception):

@@ -12,9 +12,8 @@ from analytics.engine import Connection
 from analytics.ingest import aws, contract, files, focus
 from analytics.ingest.formats import FORMATS, choose
 from analytics.ingest.load import already_loaded, store_rows
-from analytics.ingest.report import IngestError, IngestReport, SkipFile
+from analytics.ingest.report import IngestError, IngestReport, SkipFile, one_error
 from analytics.ingest.staging import stage
-from analytics.logs import log_failure, one_line
 from analytics.store import scratch_folder
 
 _STAGED = "_staged"
@@ -68,17 +67,8 @@ def ingest_paths(
 def ingest_file(con: Connection, path: Path, batch: str, fmt: str = "auto") -> IngestReport:
     """Load one file in one transaction. Whatever goes wrong, the caller gets an IngestError with
     one line naming the file; an error nobody foresaw is logged with its traceback as well."""
-    try:
-        with stage(path, scratch_folder(con)) as staged:
-            return _ingest_staged(con, path, staged.path, staged.digest, staged.fix, batch, fmt)
-    except (IngestError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        reference = log_failure(log, f"loading {path}", exc)
-        raise IngestError(
-            f"{path}: could not be loaded ({one_line(exc)}); nothing of it was stored "
-            f"(details in the log, reference {reference})"
-        ) from exc
+    with one_error(path, log), stage(path, scratch_folder(con)) as staged:
+        return _ingest_staged(con, path, staged.path, staged.digest, staged.fix, batch, fmt)
 
 
 def _ingest_staged(
