@@ -211,6 +211,9 @@ def _sources(args: argparse.Namespace) -> int:
         totals = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in entry["totals"].items())
         periods = ", ".join(entry["billing_periods"])
         name = f"{entry['id']}: {entry['source']} [{entry['format']}]"
+        if not entry["totals"] and entry.get("dataset") == "contract-commitment":  # terms, not charges
+            print(f"{name} {entry['rows']:,} contract commitments; periods {periods}")
+            continue
         print(f"{name} {entry['rows']:,} rows; periods {periods}; billed {totals}")
     return 0
 

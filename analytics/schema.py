@@ -165,6 +165,10 @@ class Grain(StrEnum):
 # Column dimensions held in the daily rollup; anything else is read from the line items.
 ROLLUP_DIMENSIONS: tuple[str, ...] = (
     "ProviderName",
+    # FOCUS 1.3's seller and host (a marketplace SaaS: its vendor, and the cloud it runs on); in the
+    # rollup so that access scopes and allocation rules can use them, like the provider.
+    "ServiceProviderName",
+    "HostProviderName",
     "BillingAccountId",
     "BillingAccountName",
     "SubAccountId",
@@ -178,9 +182,6 @@ ROLLUP_DIMENSIONS: tuple[str, ...] = (
     "BillingCurrency",
 )
 DETAIL_DIMENSIONS: tuple[str, ...] = (
-    # FOCUS 1.3's seller and host (a marketplace SaaS: its vendor, and the cloud it runs on).
-    "ServiceProviderName",
-    "HostProviderName",
     "RegionName",
     "AvailabilityZone",
     "ResourceId",

@@ -13,6 +13,7 @@ from analytics.allocation.apply import is_current
 from analytics.allocation.refresh import Status, current_rules, refresh
 from analytics.allocation.rules import default_rules_path
 from analytics.engine import Connection, Engine
+from analytics.ingest import contract_loads
 from analytics.ingest.files import file_hash
 from analytics.schema import CENT
 from analytics.store import (
@@ -32,6 +33,7 @@ from analytics.store import (
 STALE_AFTER_DAYS = 3
 # Set when a removal leaves nothing loaded, so the app does not rebuild the sample on its next start.
 EMPTIED_KEY = "emptied_by_user_at"
+COST_AND_USAGE = "cost-and-usage"
 
 
 def settled(db: Path) -> Status | None:
@@ -93,9 +95,10 @@ class SourceNotFound(LookupError):
 
 
 def list_sources(engine: Engine) -> list[dict[str, Any]]:
-    """Per source: `id`, `source`, `format`, `provider` (ProviderName values, sorted), `rows`,
-    `billing_periods` (YYYY-MM), `ingested_at` (UTC, ISO seconds), `report` (the ingest report or
-    None) and `totals`: BilledCost per billing currency, rounded to the cent."""
+    """Per source: `id`, `source`, `format`, `dataset`, `provider` (ProviderName values, sorted),
+    `rows`, `billing_periods` (YYYY-MM), `ingested_at` (UTC, ISO seconds), `report` (the ingest report
+    or None) and `totals`: BilledCost per billing currency, rounded to the cent. Cost files come
+    first; then the Contract Commitment files, with ids `contract-<n>` (see contract_loads)."""
     frame = engine.query(
         """
         SELECT s.x_SourceId AS id, s.x_SourceFile AS source, s.x_SourceFormat AS format,
@@ -115,6 +118,7 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
                 "id": int(row["id"]),
                 "source": row["source"],
                 "format": row["format"],
+                "dataset": COST_AND_USAGE,
                 "provider": set(),
                 "rows": 0,
                 "billing_periods": set(),
@@ -130,13 +134,16 @@ def list_sources(engine: Engine) -> list[dict[str, Any]]:
     for entry in result.values():
         entry["billing_periods"] = sorted(entry["billing_periods"])
         entry["provider"] = sorted(entry["provider"])
-    return list(result.values())
+    return [*result.values(), *contract_loads.list_loads(engine)]
 
 
-def remove_source(con: Connection, source_id: int) -> list[str]:
+def remove_source(con: Connection, source_id: int | str) -> list[str]:
     """Remove one source's line items, rollup rows and provenance in one transaction; returns the
     files removed. Any source of the sample company removes the whole sample, with the tables only
-    the sample fills (utilisation, budgets, business metrics)."""
+    the sample fills (utilisation, budgets, business metrics). A `contract-<n>` id removes that
+    Contract Commitment file's commitments."""
+    if isinstance(source_id, str):
+        return _remove_contract_load(con, source_id)
     with transaction(con):
         row = con.execute("SELECT x_SourceFormat FROM sources WHERE x_SourceId = ?", [source_id]).fetchone()
         if row is None:
@@ -159,21 +166,39 @@ def remove_source(con: Connection, source_id: int) -> list[str]:
     return files
 
 
-def find_source(con: Connection, reference: str) -> tuple[int, str]:
-    """(id, file) of the source named by `reference`: its id, the file path as stored, or a file name
-    that only one source has. Raises SourceNotFound, with the candidates when several match."""
+def _remove_contract_load(con: Connection, reference: str) -> list[str]:
+    load = contract_loads.load_id(reference)
+    files = None if load is None else contract_loads.remove_load(con, load)
+    if files is None:
+        raise SourceNotFound(f"no source with id {reference}; it may have been removed already")
+    return files
+
+
+def find_source(con: Connection, reference: str) -> tuple[int | str, str]:
+    """(id, file) of the source named by `reference`: its id (`contract-<n>` for a Contract
+    Commitment file), the file path as stored, or a file name that only one source has. Raises
+    SourceNotFound, with the candidates when several match."""
     text = reference.strip()
+    if contract_loads.load_id(text) is not None:
+        found = [r for r in contract_loads.find_loads(con) if r[0] == text.lower()]
+        if not found:
+            raise SourceNotFound(f"no source with id {text}; `python -m analytics sources` lists what is loaded")
+        return found[0]
     if text.isdigit():
         row = con.execute("SELECT x_SourceId, x_SourceFile FROM sources WHERE x_SourceId = ?", [int(text)]).fetchone()
         if row is None:
             raise SourceNotFound(f"no source with id {text}; `python -m analytics sources` lists what is loaded")
         return int(row[0]), str(row[1])
-    rows = con.execute("SELECT x_SourceId, x_SourceFile FROM sources ORDER BY x_SourceId").fetchall()
+    rows: list[tuple[int | str, str]] = [
+        (int(r[0]), str(r[1]))
+        for r in con.execute("SELECT x_SourceId, x_SourceFile FROM sources ORDER BY x_SourceId").fetchall()
+    ]
+    rows += contract_loads.find_loads(con)
     absolute = str(Path(text).expanduser().absolute())
     exact = [r for r in rows if str(r[1]) in (text, absolute)]
     named = exact or [r for r in rows if Path(str(r[1])).name == Path(text).name]
     if len(named) == 1:
-        return int(named[0][0]), str(named[0][1])
+        return named[0]
     if not named:
         raise SourceNotFound(f"no source loaded from {text!r}; `python -m analytics sources` lists what is loaded")
     ids = ", ".join(f"{r[0]} ({r[1]})" for r in named)

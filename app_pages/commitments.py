@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import commitments as ui
-from ui import filters
+from ui import contract_terms, filters
 from ui.commitments import HORIZONS_MONTHS, INSTRUMENTS, LOOKBACKS, charts, level_figures, summarise
 
 st.title("Commitments", anchor=False)
@@ -19,6 +19,7 @@ ui.tiles(k)
 today_tab, whatif_tab, expiry_tab = st.tabs(["Today", "What to buy", "Expiring"])
 with today_tab:
     ui.today_section(cur, start, end)
+    contract_terms.section()  # the Contract Commitment dataset's terms and what was applied to them
 
 with whatif_tab:
     c1, c2, c3, c4 = st.columns(4)

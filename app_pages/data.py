@@ -26,7 +26,7 @@ entries = queries.loaded_sources()
 if entries:
     frame = data_tables.sources_frame(entries, paths=admin, notes=read_only.sees_everything())
     count = len(frame)
-    st.write(f"{count:,} source{'' if count == 1 else 's'}, {frame['Rows'].sum():,} line items.")
+    st.write(f"{count:,} source{'' if count == 1 else 's'}, {data_tables.line_items(entries):,} line items.")
     st.dataframe(
         frame,
         hide_index=True,

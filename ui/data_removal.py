@@ -28,7 +28,7 @@ def _cancel() -> None:
     st.session_state.pop(_PENDING, None)
 
 
-def _confirm(source_id: int, label: str) -> None:
+def _confirm(source_id: int | str, label: str) -> None:
     st.session_state.pop(_PENDING, None)
     st.session_state.pop(LAST, None)  # the last load's report may describe what is now gone
     try:
@@ -72,12 +72,12 @@ def remove_controls(entries: list[dict[str, Any]]) -> None:
     if pending is None:
         return
     source_id, label = pending
-    whole_sample = any(e["id"] == source_id and e["format"] == SAMPLE_FORMAT for e in entries)
-    what = (
-        "the whole sample company: every sample source, its budgets, utilisation and business metrics"
-        if whole_sample
-        else "its line items and daily rollups; load the file again to bring them back"
-    )
+    kind = next((e["format"] for e in entries if e["id"] == source_id), None)
+    what = {
+        SAMPLE_FORMAT: "the whole sample company: every sample source, its budgets, utilisation and business metrics",
+        data_tables.CONTRACT_DATASET: "its contract commitments, the terms the Commitments page shows; load the file "
+        "again to bring them back",
+    }.get(kind or "", "its line items and daily rollups; load the file again to bring them back")
     st.warning(f"Remove {inline_code(label)}? This deletes {what}.", icon=":material/warning:")
     yes, no, _ = st.columns([1, 1, 4])
     yes.button("Yes, remove", key="data_remove_confirm", type="primary", on_click=_confirm, args=pending)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.ingest.contract import DATASET as CONTRACT_DATASET
 from analytics.ingest.formats import FORMATS
 from analytics.ingest.report import IngestReport
 from analytics.source_names import UPLOAD_PREFIX as UPLOAD_PREFIX  # named so tables show the upload's name
@@ -19,6 +20,7 @@ from analytics.store import SAMPLE_FORMAT
 from ui.read_only import without_paths
 
 SAMPLE_LABEL = "Sample company"
+CONTRACT_LABEL = "FOCUS 1.3 Contract Commitment"
 SOURCE_COLUMNS = [
     "Provider",
     "Format",
@@ -59,6 +61,8 @@ class Outcome:
 def format_label(name: str) -> str:
     if name == SAMPLE_FORMAT:
         return SAMPLE_LABEL
+    if name == CONTRACT_DATASET:
+        return CONTRACT_LABEL
     known = FORMATS.get(name)
     return known.label if known is not None else name
 
@@ -86,15 +90,16 @@ def sources_frame(entries: list[dict[str, Any]], paths: bool = True, notes: bool
             *(f"fixed: {m}" for m in report.get("fixes", [])),
             *(f"warning: {m}" for m in report.get("warnings", [])),
         ]
+        terms = entry.get("dataset") == CONTRACT_DATASET
         rows.append(
             {
-                "Provider": ", ".join(entry.get("provider", [])) or "(not set)",
+                "Provider": ", ".join(entry.get("provider", [])) or ("(contract terms)" if terms else "(not set)"),
                 "Format": format_label(entry["format"]),
                 "Source": name(entry["source"]),
                 "Billing periods": ", ".join(entry["billing_periods"]),
                 "Rows": int(entry["rows"]),
-                "BilledCost": money(entry["totals"]),
-                "Loaded at (UTC)": entry["ingested_at"].replace("T", " "),
+                "BilledCost": "(terms, no charges)" if terms else money(entry["totals"]),
+                "Loaded at (UTC)": entry["ingested_at"].replace("T", " ") or "(not recorded)",
                 "Fixes and warnings": (note("; ".join(found)) or "No fixes needed")
                 if notes
                 else "(for administrators)",
@@ -103,15 +108,23 @@ def sources_frame(entries: list[dict[str, Any]], paths: bool = True, notes: bool
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
-def removal_choices(entries: list[dict[str, Any]]) -> dict[int, str]:
+def line_items(entries: list[dict[str, Any]]) -> int:
+    """The cost rows of `entries` (a Contract Commitment file's rows are commitments, not charges)."""
+    return sum(int(e["rows"]) for e in entries if e.get("dataset") != CONTRACT_DATASET)
+
+
+def removal_choices(entries: list[dict[str, Any]]) -> dict[int | str, str]:
     """Source id -> label for the remove picker; the sample company is one choice (it goes whole)."""
-    choices: dict[int, str] = {}
+    choices: dict[int | str, str] = {}
     samples = [e for e in entries if e["format"] == SAMPLE_FORMAT]
     if samples:
         rows = sum(int(e["rows"]) for e in samples)
         choices[samples[0]["id"]] = f"{SAMPLE_LABEL}: all {len(samples)} sample sources, {rows:,} rows"
     for entry in entries:
-        if entry["format"] != SAMPLE_FORMAT:
+        if entry.get("dataset") == CONTRACT_DATASET:
+            count = int(entry["rows"])
+            choices[entry["id"]] = f"{shown_file(entry['source'])}: {count:,} contract commitment{'s' * (count != 1)}"
+        elif entry["format"] != SAMPLE_FORMAT:
             periods = ", ".join(entry["billing_periods"])
             choices[entry["id"]] = f"{shown_file(entry['source'])}: {int(entry['rows']):,} rows, {periods}"
     return choices

@@ -25,6 +25,10 @@ class ContractTerms:
     currency: str | None
     quantity: Decimal | None  # in `unit`
     unit: str | None
+    contract_id: str | None = None
+    category: str | None = None  # Spend or Usage
+    type: str | None = None  # the provider's own name for the kind of commitment
+    description: str | None = None
 
     @property
     def months(self) -> int:
@@ -40,7 +44,9 @@ WHERE table_name = 'contract_commitments' AND table_catalog = current_database()
 _SQL = """
 SELECT ContractCommitmentId AS id, ContractCommitmentPeriodStart AS start, ContractCommitmentPeriodEnd AS "end",
        CAST(ContractCommitmentCost AS VARCHAR) AS cost, BillingCurrency AS currency,
-       CAST(ContractCommitmentQuantity AS VARCHAR) AS quantity, ContractCommitmentUnit AS unit
+       CAST(ContractCommitmentQuantity AS VARCHAR) AS quantity, ContractCommitmentUnit AS unit,
+       ContractId AS contract, ContractCommitmentCategory AS category, ContractCommitmentType AS type,
+       ContractCommitmentDescription AS description
 FROM contract_commitments
 """
 
@@ -56,9 +62,13 @@ def contract_terms(engine: Engine) -> dict[str, ContractTerms]:
             pd.Timestamp(r["start"]).to_pydatetime(),
             pd.Timestamp(r["end"]).to_pydatetime(),
             _decimal(r["cost"]),
-            None if pd.isna(r["currency"]) else str(r["currency"]),
+            _text(r["currency"]),
             _decimal(r["quantity"]),
-            None if pd.isna(r["unit"]) else str(r["unit"]),
+            _text(r["unit"]),
+            _text(r["contract"]),
+            _text(r["category"]),
+            _text(r["type"]),
+            _text(r["description"]),
         )
         for _, r in frame.iterrows()
     }
@@ -67,3 +77,7 @@ def contract_terms(engine: Engine) -> dict[str, ContractTerms]:
 def _decimal(text: Any) -> Decimal | None:
     # Read as text: the DECIMAL(38,12) column would otherwise arrive as a float.
     return None if text is None or pd.isna(text) else Decimal(str(text))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from analytics.engine import Connection
+from analytics.ingest.applied import refuse_bad_contract_applied
 from analytics.ingest.report import IngestError
 from analytics.ingest.tags import UnreadableTags, parse_tags
 from analytics.schema import QUANTITY, TIME
@@ -45,6 +46,8 @@ def refuse_impossible(con: Connection, path: Path, table: str, columns: dict[str
             raise IngestError(f"{path}: {'; '.join(problems[:_MAX_EXAMPLES])}")
     if "Tags" in columns:
         _refuse_unparseable_tags(con, path, table)
+    if "ContractApplied" in columns:
+        refuse_bad_contract_applied(con, path, table)
 
 
 def _value(con: Connection, table: str, name: str, row: int) -> str:

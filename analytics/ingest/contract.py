@@ -94,10 +94,11 @@ def _ingest(con: Connection, path: Path) -> IngestReport:
             "SELECT count(*) FROM contract_commitments WHERE list_contains(?, ContractCommitmentId)", [ids]
         ).fetchone()
         con.execute("DELETE FROM contract_commitments WHERE list_contains(?, ContractCommitmentId)", [ids])
-        marks = ", ".join("?" for _ in range(len(COLUMNS) + 3))
+        marks = ", ".join("?" for _ in range(len(COLUMNS) + 4))
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con.executemany(
             f"INSERT INTO contract_commitments VALUES ({marks})",
-            [[row[c] for c in COLUMNS] + [load_id, str(path), digest] for row in rows],
+            [[row[c] for c in COLUMNS] + [load_id, str(path), digest, now] for row in rows],
         )
     report.rows_loaded = len(rows)
     if replaced and replaced[0]:

@@ -12,8 +12,9 @@ from analytics.engine import Connection
 from analytics.ingest.report import IngestReport
 from analytics.ingest.tags import parse_tags, tag_set_id
 from analytics.ingest.views import LABEL, combine
-from analytics.schema import FOCUS_COLUMNS, ROLLUP_DIMENSIONS
+from analytics.schema import FOCUS_COLUMNS
 from analytics.store import SAMPLE_FORMAT, delete_sample, is_sample, transaction
+from analytics.store.rollup import build_rollup
 
 # A billing period of one provider's billing account is delivered whole; a newer delivery of the
 # same key replaces the older one, while files of the same ingest batch (parts of one export) add up.
@@ -156,18 +157,3 @@ def _replace_same_file(con: Connection, staged: str, batch: str, report: IngestR
     for table in ("line_items", "daily_costs", "sources"):
         for source_id, _ in earlier_sources:
             con.execute(f"DELETE FROM {table} WHERE x_SourceId = ?", [source_id])
-
-
-def build_rollup(con: Connection, source_id: int) -> None:
-    """Daily sums of the four cost metrics per rollup dimension and tag set, for one source."""
-    dims = ", ".join(f'"{d}"' for d in ROLLUP_DIMENSIONS)
-    con.execute(
-        f"""
-        INSERT INTO daily_costs
-        SELECT CAST(ChargePeriodStart AS DATE), BillingPeriodStart, {dims}, x_TagSetId, x_SourceId,
-               sum(BilledCost), sum(EffectiveCost), sum(ListCost), sum(ContractedCost), count(*)
-        FROM line_items WHERE x_SourceId = ?
-        GROUP BY ALL
-        """,
-        [source_id],
-    )

@@ -18,14 +18,18 @@ from typing import Any, cast
 import duckdb
 
 from analytics.engine import Connection
-from analytics.schema import LINE_ITEM_COLUMNS, MONEY, ROLLUP_DIMENSIONS
-from analytics.store import lock, scoped, snapshots
+from analytics.schema import LINE_ITEM_COLUMNS, MONEY
+from analytics.store import lock, scoped, snapshots, upgrade
+from analytics.store.rollup import DAILY_COSTS_DDL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
-SCHEMA_VERSION = "1"
+# 2: ServiceProviderName and HostProviderName in daily_costs, the time of each contract commitment load
+SCHEMA_VERSION = "2"  # (analytics/store/upgrade.py)
 SAMPLE_FORMAT = "sample"
 MEMORY_LIMIT = os.environ.get("FINOPS_MEMORY_LIMIT", "1500MB")
+# How long a reader that finds a store of an earlier schema waits for the write lock to upgrade it.
+UPGRADE_WAIT = 5.0
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", re.IGNORECASE)
 
 
@@ -45,8 +49,6 @@ def default_db_path() -> Path:
 def _columns_sql(columns: dict[str, str]) -> str:
     return ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
 
-
-_ROLLUP_DIMS = ",\n    ".join(f'"{d}" VARCHAR' for d in ROLLUP_DIMENSIONS)
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -69,18 +71,7 @@ CREATE TABLE IF NOT EXISTS tag_sets (
     TagValue VARCHAR,
     PRIMARY KEY (x_TagSetId, TagKey)
 );
-CREATE TABLE IF NOT EXISTS daily_costs (
-    ChargeDay DATE NOT NULL,
-    BillingPeriodStart TIMESTAMP,
-    {_ROLLUP_DIMS},
-    x_TagSetId BIGINT,
-    x_SourceId BIGINT NOT NULL,
-    BilledCost {MONEY},
-    EffectiveCost {MONEY},
-    ListCost {MONEY},
-    ContractedCost {MONEY},
-    LineItems BIGINT NOT NULL
-);
+{DAILY_COSTS_DDL.strip()}
 CREATE TABLE IF NOT EXISTS utilization (
     resource_id VARCHAR NOT NULL,
     "timestamp" TIMESTAMP NOT NULL,
@@ -119,7 +110,8 @@ CREATE TABLE IF NOT EXISTS contract_commitments (
     ContractPeriodEnd TIMESTAMP NOT NULL,
     x_SourceId BIGINT NOT NULL,
     x_SourceFile VARCHAR NOT NULL,
-    x_FileHash VARCHAR NOT NULL
+    x_FileHash VARCHAR NOT NULL,
+    x_IngestedAt TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS showback_packs (
     generated_at TIMESTAMP NOT NULL,
@@ -167,9 +159,15 @@ def reader(
     # DuckDB creates only the last folder of its temp_directory: without spill/ a query larger
     # than memory fails. A reader that may not write here still reads what fits in memory.
     with contextlib.suppress(OSError):
-        (folder / snapshots.SPILL).mkdir(exist_ok=True)
+        if snapshots.is_store(folder):  # nothing to read yet: leave no folder behind
+            (folder / snapshots.SPILL).mkdir(exist_ok=True)
     if generation is not None:
         return _named(folder, generation, memory_limit)
+    con = _newest(folder, memory_limit)
+    return _upgraded(folder, con, memory_limit) if upgrade.needed(con, SCHEMA_VERSION) else con
+
+
+def _newest(folder: Path, memory_limit: str) -> Connection:
     for _ in range(20):
         now = snapshots.current(folder)
         if now is None:
@@ -177,6 +175,29 @@ def reader(
         with contextlib.suppress(GenerationGone):  # two writes published since the manifest was read
             return _named(folder, now.generation, memory_limit)
     raise StoreError(f"{folder}: the store changed 20 times while being opened; try again")
+
+
+def _upgraded(folder: Path, old: Connection, memory_limit: str) -> Connection:
+    """The newest generation once the one `old` reads, written by an earlier schema, is upgraded and
+    published as a write (whoever opens the store first does it). While another write holds the
+    store for longer than `UPGRADE_WAIT` (that writer upgrades its copy too), or where this process
+    may not write, `old` is returned: a reader is never refused for the store's age."""
+    try:
+        session = WriteSession(folder, memory_limit, UPGRADE_WAIT, f"upgrading the store to schema {SCHEMA_VERSION}")
+        if session.upgraded is None:
+            session.abandon()  # another process upgraded it while this one waited
+        else:
+            session.close()
+    except (StoreError, OSError) as exc:
+        logging.getLogger(__name__).warning(
+            "%s: reading it as it is (schema %s) for now; it is upgraded by the next write or reader that can: %s",
+            folder,
+            upgrade.version(old) or "1",
+            first_line(exc),
+        )
+        return old
+    old.close()
+    return _newest(folder, memory_limit)
 
 
 def scoped_reader(
@@ -260,9 +281,20 @@ class WriteSession:
             self.draft, self.generation = snapshots.start(self.folder)
             self.con = _duckdb(self.draft, memory_limit, read_only=False, spill=self.draft.parent / "spill")
             self.con.execute(DDL)
+            self.upgraded = self._upgrade()
         except BaseException:
             self._release(publish=False)
             raise
+
+    def _upgrade(self) -> upgrade.Upgrade | None:
+        """The copy brought to this schema when an earlier one wrote it (published with the write)."""
+        try:
+            return upgrade.run(self.con, SCHEMA_VERSION, str(self.folder))
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"{self.folder}: cannot upgrade the store to schema {SCHEMA_VERSION} ({first_line(exc)}); "
+                "it is left as it was"
+            ) from exc
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name == "con":
@@ -315,7 +347,7 @@ def _open_folder(path: Path, memory_limit: str) -> Path:
     convert(path, memory_limit)
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path}: not a FinOps Lens store (not a folder)")
-    if path.is_dir() and not snapshots.is_store(path) and any(path.iterdir()):
+    if path.is_dir() and not snapshots.is_store(path) and not snapshots.unpublished(path):
         raise StoreError(f"{path}: not a FinOps Lens store (a folder without {snapshots.MANIFEST})")
     path.mkdir(parents=True, exist_ok=True)
     try:

@@ -10,7 +10,9 @@ The scope applies after the allocation, so a team sees exactly its share of spli
 - budgets and per-owner business metrics are those of owners with in-scope spend (or named by the
   scope); company-wide metrics (orders, users) stay, so a team can see its cost per order;
 - the records of packs made by others are not shown;
-- contract commitments are those whose id is the CommitmentDiscountId of an in-scope line item.
+- contract commitments are those whose id is the CommitmentDiscountId of an in-scope line item, or
+  that its ContractApplied names; a shared pool's rows carry no ContractApplied, which states the
+  whole row's use of a commitment, not the scope's share.
 
 A table of the store that is not named here does not exist in a scoped reader: a table added to the
 store later is hidden until someone decides how its rows are scoped.
@@ -24,8 +26,9 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.contract_applied import elements_sql
 from analytics.engine import Connection
-from analytics.schema import TAG_PREFIX
+from analytics.schema import SHARED_POOL, TAG_PREFIX
 from analytics.store import snapshots
 
 # One filter: every (dimension, allowed values) must hold; a scope is the union of its filters.
@@ -113,8 +116,20 @@ def _predicate(con: Connection, filters: Sequence[Filter]) -> str:
 
 
 def _views(con: Connection, predicate: str) -> list[tuple[str, str]]:
-    daily = ", ".join(_ident(c) for c in _columns(con, "daily_costs"))
-    items = ", ".join(_ident(c) for c in _columns(con, "line_items"))
+    # The rollup's columns, rollup dimensions included, as the allocation carries them. An allocation
+    # built before its rollup gained a column (a store just upgraded, re-allocated by the next
+    # write) lacks it; so does this view then, rather than failing every page.
+    allocated = set(_columns(con, "alloc_costs"))
+    daily = ", ".join(_ident(c) for c in _columns(con, "daily_costs") if c in allocated)
+    # A pooled row's ContractApplied states the whole row's use of a commitment, while the row is
+    # the scope's share of it (or a remainder): counted, a team's applied amounts would include
+    # other teams' shares. Only direct rows tell a team what it applied.
+    items = ", ".join(
+        f'CASE WHEN "{SHARED_POOL}" IS NULL THEN ContractApplied END AS ContractApplied'
+        if c == "ContractApplied"
+        else _ident(c)
+        for c in _columns(con, "line_items")
+    )
     in_scope_sets = "SELECT x_TagSetId FROM alloc_costs WHERE x_TagSetId IS NOT NULL"
     hidden_meta = ", ".join(_literal(k) for k in _HIDDEN_META)
     # Only the contract terms of commitments that in-scope rows use; a generation written before the
@@ -123,7 +138,8 @@ def _views(con: Connection, predicate: str) -> list[tuple[str, str]]:
         (
             "contract_commitments",
             "SELECT * FROM lake.contract_commitments WHERE ContractCommitmentId IN "
-            "(SELECT CommitmentDiscountId FROM line_items WHERE CommitmentDiscountId IS NOT NULL)",
+            "(SELECT CommitmentDiscountId FROM line_items WHERE CommitmentDiscountId IS NOT NULL "
+            f"UNION SELECT commitment_id FROM ({elements_sql('line_items')}))",
         )
     ]
     return [
