@@ -1,9 +1,11 @@
-"""The fast path of a CUR load: a gzip CUR decompressed once, as DuckDB reads it, only the columns the
-mapping reads copied, each amount cast once (64-bit first) -- with the same rows, totals and refusals."""
+"""The fast path of a CUR load: a gzip CUR decompressed once (into a plain file DuckDB parses on every
+core, or, when the disk is short, into a pipe it reads), only the columns the mapping reads copied,
+each amount cast once (64-bit first) -- with the same rows, totals and refusals."""
 
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +36,39 @@ def test_a_gzip_json_lines_file_is_still_checked_to_its_end(tmp_path: Path) -> N
         files.kind(packed, deep=False)
 
 
-def test_a_gzip_cur_loads_as_its_plain_copy_does(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+@pytest.fixture(params=["plain file", "pipe"])
+def inflated_into(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each gzip test runs both ways a gzip CSV is inflated: with room on disk, and without."""
+    if request.param == "pipe":
+        monkeypatch.setattr(csvread, "_room_for_text", lambda data: False)
+    return str(request.param)
+
+
+def test_a_gzip_cur_with_room_on_disk_is_parsed_as_a_plain_file(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[tuple[Path, str]] = []
+    read = csvread._read_duckdb
+    monkeypatch.setattr(
+        csvread, "_read_duckdb", lambda c, data, comp, *rest: parsed.append((data, comp)) or read(c, data, comp, *rest)
+    )
+    packed = tmp_path / "cur.csv.gz"
+    packed.write_bytes(gzip.compress(CUR.read_bytes()))
+    [report] = ingest_paths(con, [str(packed)])
+    assert report.rows_loaded == 1281
+    [(data, compression)] = parsed
+    assert compression == "none" and data.name.endswith(".gz.csv") and not data.exists()
+
+
+def test_a_full_disk_while_inflating_is_named_not_taken_for_a_corrupt_gzip() -> None:
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(IngestError, match=r"^cur\.csv\.gz: the disk filled up while unpacking it"):
+        csvread._raise_broken(Path("cur.csv.gz"), [full])
+
+
+def test_a_gzip_cur_loads_as_its_plain_copy_does(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, inflated_into: str
+) -> None:
     packed = tmp_path / "cur.csv.gz"
     packed.write_bytes(gzip.compress(CUR.read_bytes()))
     [report] = ingest_paths(con, [str(packed)])
@@ -44,7 +78,9 @@ def test_a_gzip_cur_loads_as_its_plain_copy_does(con: duckdb.DuckDBPyConnection,
     assert not list(tmp_path.glob("*.pipe"))
 
 
-def test_a_gzip_cut_inside_a_row_is_refused_as_a_broken_stream(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_a_gzip_cut_inside_a_row_is_refused_as_a_broken_stream(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, inflated_into: str
+) -> None:
     whole = gzip.compress(CUR.read_bytes())
     packed = tmp_path / "cut.csv.gz"
     packed.write_bytes(whole[: len(whole) // 2])
@@ -54,7 +90,7 @@ def test_a_gzip_cut_inside_a_row_is_refused_as_a_broken_stream(con: duckdb.DuckD
 
 
 def test_a_bad_row_early_in_a_large_gzip_cur_is_named_and_nothing_waits(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, inflated_into: str
 ) -> None:
     # DuckDB stops at row 3, long before the writer has written the rest (far more than a pipe holds).
     lines = CUR.read_text(encoding="utf-8").splitlines()
@@ -172,6 +208,7 @@ def test_without_named_pipes_a_gzip_cur_still_loads_and_a_cut_one_is_refused(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delattr(csvread.os, "mkfifo")
+    monkeypatch.setattr(csvread, "_room_for_text", lambda data: False)
     whole = gzip.compress(CUR.read_bytes())
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(whole[: len(whole) // 2])
