@@ -215,3 +215,18 @@ def test_the_app_on_a_damaged_manifest_says_so_on_every_page_and_raises_nothing(
         at = new_app(page=page).run()
         assert not at.exception, [e.value for e in at.exception]
         assert any("manifest.json: not a FinOps Lens store manifest" in e.value for e in at.error)
+
+
+def test_reading_a_store_before_its_first_load_leaves_nothing_that_stops_the_first_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a fresh clone, `sources` before the app's first start used to leave spill/ behind, and the app
+    then refused the folder as not a store, so the sample company was never built."""
+    db = tmp_path / "finops.duckdb"
+    assert main(["sources", "--db", str(db)]) == 2
+    assert "no data here yet" in capsys.readouterr().err
+    assert not db.exists() or not any(db.iterdir())
+    (db / snapshots.SPILL).mkdir(parents=True)  # as an earlier version left it
+    (db / snapshots.WORK).mkdir()
+    loaded(db, tmp_path, "5.25", "first")
+    assert billed(db) == Decimal("10.50")

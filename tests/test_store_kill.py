@@ -67,7 +67,7 @@ def ingest(big: Path, folder: Path, temp: Path | None = None) -> subprocess.Pope
 
 def wait_for_write(process: subprocess.Popen[bytes], folder: Path) -> float:
     """Until the process holds the store (its work folder appears) or ends; when that was."""
-    work = folder / snapshots.WORK / str(process.pid)
+    work = folder / snapshots.WORK / snapshots.process_name(process.pid)
     deadline = time.monotonic() + 120
     while not work.exists() and process.poll() is None:
         assert time.monotonic() < deadline, "the ingest never started writing"
@@ -216,7 +216,7 @@ def test_what_a_running_writer_has_in_hand_is_not_tidied_by_a_reader(base: Path,
     with writing(folder) as con:
         con.execute("DELETE FROM line_items")
         con.execute("DELETE FROM daily_costs")
-        draft = folder / snapshots.WORK / str(os.getpid()) / "next.duckdb"
+        draft = snapshots.work_folder(folder) / "next.duckdb"
         named_next = folder / snapshots.generation_name(current.generation + 1)
         shutil.copyfile(current.file, named_next)  # as at the first of publication's two renames
         listed = cli("sources", "--db", str(folder))
@@ -224,6 +224,22 @@ def test_what_a_running_writer_has_in_hand_is_not_tidied_by_a_reader(base: Path,
         assert draft.exists() and named_next.exists()
     assert store_state(folder).rows == 0
     assert leftovers(folder) == []
+
+
+def test_files_of_a_dead_writer_go_even_when_a_live_process_has_its_pid_since(base: Path, tmp_path: Path) -> None:
+    """After a container restarts, pids start again from the bottom: the server may well get the pid
+    a killed ingest had. The start time in the folder's name tells the two apart."""
+    folder = fresh(base, tmp_path / "store")
+    live = os.getppid()
+    dead = folder / snapshots.WORK / f"{live}-1"  # the pid of a live process, another start time
+    kept = folder / snapshots.WORK / snapshots.process_name(live)
+    for work in (dead, kept):
+        work.mkdir(parents=True)
+        (work / "next.duckdb").write_bytes(b"half a generation")
+    (folder / f"{snapshots.MANIFEST}.{live}-1").write_text("{}", encoding="utf-8")
+    snapshots.tidy(folder, locked=False)
+    assert not dead.exists() and not (folder / f"{snapshots.MANIFEST}.{live}-1").exists()
+    assert kept.exists()
 
 
 SPILLER = """
@@ -244,7 +260,7 @@ def test_a_reader_spills_a_query_larger_than_memory_and_its_spill_folder_goes_wh
     process = subprocess.Popen(
         [sys.executable, str(script), str(PROJECT), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    spill = folder / snapshots.SPILL / str(process.pid)
+    spill = folder / snapshots.SPILL / snapshots.process_name(process.pid)
     deadline = time.monotonic() + 60
     while not any(spill.glob("*.tmp")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -45,6 +45,12 @@ def is_store(folder: Path) -> bool:
     return (folder / MANIFEST).is_file()
 
 
+def unpublished(folder: Path) -> bool:
+    """Whether `folder` holds only what processes make in a store before its first write is
+    published (a reader's spill folder, a writer's lock and work folder): a store with no data yet."""
+    return all(entry.name in (WORK, SPILL, LOCK) for entry in _entries(folder))
+
+
 def current(folder: Path) -> Current | None:
     """The published generation, or None before the first write."""
     try:
@@ -66,11 +72,19 @@ def current(folder: Path) -> Current | None:
 
 
 def work_folder(folder: Path) -> Path:
-    return folder / WORK / str(os.getpid())
+    return folder / WORK / process_name(os.getpid())
 
 
 def spill_folder(folder: Path) -> Path:
-    return folder / SPILL / str(os.getpid())
+    return folder / SPILL / process_name(os.getpid())
+
+
+def process_name(pid: int) -> str:
+    """What a process's files are named by: its pid and, where the system says, its start time, so
+    that a later process given the same pid (the rule after a container restarts) keeps no files of
+    a dead one alive."""
+    started = _start_time(pid)
+    return f"{pid}-{started}" if started else str(pid)
 
 
 def start(folder: Path) -> tuple[Path, int]:
@@ -103,7 +117,7 @@ def publish(folder: Path, draft: Path, generation: int, note: str, data_changed:
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "note": note[:300],
     }
-    staged = folder / f"{MANIFEST}.{os.getpid()}"
+    staged = folder / f"{MANIFEST}.{process_name(os.getpid())}"
     staged.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _fsync(staged)
     os.replace(staged, folder / MANIFEST)
@@ -124,7 +138,7 @@ def tidy(folder: Path, locked: bool) -> None:
     generations newer than the current one: a writer killed between its two renames left them."""
     for kind in (WORK, SPILL):
         for entry in _entries(folder / kind):
-            if entry.name.isdigit() and not _alive(int(entry.name)):
+            if _ended(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
     now = current(folder)
     if now is None:
@@ -139,7 +153,7 @@ def tidy(folder: Path, locked: bool) -> None:
         if locked and generation != now.generation:
             Path(f"{entry}.wal").unlink(missing_ok=True)
     for staged in folder.glob(f"{MANIFEST}.*"):
-        if staged.suffix[1:].isdigit() and not _alive(int(staged.suffix[1:])):
+        if _ended(staged.suffix[1:]):
             staged.unlink(missing_ok=True)
 
 
@@ -167,6 +181,28 @@ def _entries(folder: Path) -> list[Path]:
         return list(folder.iterdir())
     except OSError:
         return []
+
+
+def _ended(name: str) -> bool:
+    """Whether the process that named a file `name` (see `process_name`) has ended; False for a name
+    no process of ours gives."""
+    pid, _, started = name.partition("-")
+    if not pid.isdigit() or not (started.isdigit() or not started):
+        return False
+    if not _alive(int(pid)):
+        return True
+    return bool(started) and _start_time(int(pid)) not in (None, started)
+
+
+def _start_time(pid: int) -> str | None:
+    """When `pid` started, in clock ticks since boot (Linux's /proc); None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # The command name, in brackets, may hold spaces; field 22 counts from the first.
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 and fields[19].isdigit() else None
 
 
 def _alive(pid: int) -> bool:
