@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit import config as st_config
 
 from analytics.engine import DuckDBEngine
 from analytics.store import connect
@@ -20,6 +21,12 @@ os.environ["FINOPS_RULES"] = str(NO_RULES)
 # No test writes the repository's audit log: module and session fixtures append to a throwaway
 # file, and each test to its own (the `audit_log` fixture).
 os.environ["FINOPS_AUDIT"] = str(Path(tempfile.mkdtemp(prefix="finops-audit-")) / "audit.jsonl")
+# The developer's own secrets (~/.streamlit, ./.streamlit) must not decide what the tests see: with sign-in
+# set up there, every app test would meet a sign-in page. The tests that need sign-in name their own file;
+# this one is never created. The environment reaches `streamlit run`, the option the app tests here.
+NO_SECRETS = Path(__file__).parent / "data" / "no-secrets.toml"
+os.environ["STREAMLIT_SECRETS_FILES"] = str(NO_SECRETS)
+st_config.set_option("secrets.files", [str(NO_SECRETS)])
 
 
 # Families of many cases (every page x every failure, one command-line process per case, fuzz seeds).

@@ -260,3 +260,40 @@ def test_the_top_untagged_resources_are_ranked_by_spend_converted_to_one_currenc
     assert list(got["ResourceId"]) == [r[0] for r in expected]
     for cost, (_, raw) in zip(got["cost"], expected, strict=True):
         assert cost == pytest.approx(float(raw), abs=0.01)
+
+
+def test_tag_coverage_leaves_credits_out_so_a_credit_never_pushes_a_group_past_all_of_its_spend(
+    sample: duckdb.DuckDBPyConnection,
+) -> None:
+    from analytics.allocation.coverage import tag_coverage
+
+    apply_rules(sample, parse_rules(""))
+    engine = DuckDBEngine(sample)
+    by_account = tag_coverage(engine, FX, EVERYTHING, "SubAccountName", currency="USD")
+    overall = tag_coverage(engine, FX, EVERYTHING, None, currency="USD")
+    got = by_account[by_account["key"] == "team"].set_index("group")
+    expected = sample.execute(
+        """
+        WITH fx AS (
+            SELECT valid_from, currency, usd_per_unit FROM read_csv(?)
+            UNION ALL SELECT DATE '1970-01-01', 'USD', 1
+        ), rows AS (
+            SELECT r.SubAccountName AS account, r.EffectiveCost * fx.usd_per_unit AS cost, EXISTS (
+                SELECT 1 FROM tag_sets t WHERE t.x_TagSetId = r.x_TagSetId AND t.TagKey = 'team'
+                AND t.TagValue IS NOT NULL) AS tagged
+            FROM line_items r
+            ASOF JOIN fx ON fx.currency = r.BillingCurrency AND CAST(r.ChargePeriodStart AS DATE) >= fx.valid_from
+            WHERE r.ChargeCategory <> 'Credit'
+        )
+        SELECT grouping(account) = 1 AS everything, account, sum(cost) FILTER (WHERE tagged) / sum(cost)
+        FROM rows GROUP BY ROLLUP (account)
+        """,
+        [str(DEFAULT_FX_PATH)],
+    ).fetchall()
+    credited = sample.execute("SELECT count(*) FROM line_items WHERE ChargeCategory = 'Credit'").fetchone()
+    assert credited and credited[0] and by_account["percent"].max() <= 100.0
+    [team] = overall.loc[overall["key"] == "team", "percent"]
+    assert team == pytest.approx(100 * float(next(r[2] for r in expected if r[0])), abs=0.01)
+    for _, account, share in [r for r in expected if not r[0]]:
+        if share:
+            assert got.loc[account, "percent"] == pytest.approx(100 * float(share), abs=0.01)

@@ -5,7 +5,10 @@ The real OIDC flow in Chromium is tests/test_sign_in_browser.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
 
 from analytics.access import LOCAL_ADMIN
-from tests.app_fixtures import new_app, sign_in_configured
+from tests.app_fixtures import PROJECT, new_app, sign_in_configured
 from tests.test_import_root import page_text
 from ui import identity
 
@@ -258,3 +261,26 @@ def test_outside_a_page_run_the_grant_is_the_local_admin_that_prepares_the_data(
     # The first-start thread builds the sample and warms the caches for everybody, in no session.
     assert identity.auth_configured()
     assert identity.grant() == LOCAL_ADMIN and identity.actor() == "local user"
+
+
+def test_a_developers_own_sign_in_settings_do_not_put_the_app_tests_behind_a_sign_in_page(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".streamlit").mkdir(parents=True)
+    (home / ".streamlit" / "secrets.toml").write_text(
+        '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "x"\n'
+        'client_id = "a"\nclient_secret = "b"\nserver_metadata_url = "https://id.example.com/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    single_user = test_without_sign_in_the_one_local_user_is_an_admin_and_the_data_page_says_single_user_mode
+    test = f"tests/test_identity.py::{single_user.__name__}"
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("STREAMLIT_SECRETS_FILES", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", test],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]

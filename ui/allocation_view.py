@@ -55,6 +55,7 @@ def coverage_tab(view: View) -> None:
         if by.startswith("tag:") and by[4:] not in keys:
             continue
         st.markdown(f"**{title}** ({inline_code(by)}): % of each group's spend carrying each key")
+        st.caption("Spend here leaves credits out: they carry no resource's tags.")
         pivot = allocation.coverage_pivot(allocation.tag_coverage(view.filters, by, view.currency), keys)
         config = {k: fmt.share_bar(k) for k in keys}
         config["Spend"] = fmt.money("Spend", view.currency)

@@ -78,7 +78,9 @@ def tag_coverage(
 ) -> pd.DataFrame:
     """Per tag key (after normalisation) and `by` group: the share of spend whose rows carry the key.
     Measured on the data as loaded (before shared costs are split), so it says what the resources
-    themselves carry; amounts in `currency` (rows without a rate are left out, as in every total)."""
+    themselves carry, and without credits: a credit carries no resource's tags, and counted in the
+    spend it pushed a group past 100%. Amounts in `currency` (rows without a rate are left out, as in
+    every total)."""
     if by is not None:
         check_dimension(engine, by)
         if by not in COLUMN_DIMENSIONS and not is_tag(by):
@@ -97,7 +99,7 @@ def tag_coverage(
                    sum({converted("r.EffectiveCost")}) AS cost
             FROM daily_costs r {group_join}
             JOIN fx ON fx.currency = r.BillingCurrency AND fx.day = r.ChargeDay
-            WHERE {where}
+            WHERE {where} AND r.ChargeCategory IS DISTINCT FROM 'Credit'
             GROUP BY ALL
         ), totals AS (SELECT grp, sum(cost) AS total FROM rows GROUP BY ALL),
         keyed AS (

@@ -130,25 +130,25 @@ def needs_sync(engine: Engine, path: Path, dimensions: list[str] | None = None) 
     """True when `sync` would load the file: it has rows and changed since the last load. Read
     only, so a caller can skip opening a writer (a write copies and republishes the store); a file
     that cannot be used raises BudgetError, as `sync` would."""
-    if not path.exists():
-        return False
-    text = path.read_text(encoding="utf-8-sig")
-    if parse(text, str(path), dimensions).empty:
-        return False
     stored = engine.query("SELECT value FROM meta WHERE key = ?", [META_KEY])
-    return stored.empty or stored["value"].iloc[0] != _fingerprint(text)
+    return _changed(path, dimensions, None if stored.empty else str(stored["value"].iloc[0])) is not None
 
 
 def sync(con: Connection, path: Path, dimensions: list[str] | None = None) -> bool:
     """Load the file into the table when it has rows and changed since the last load; True if loaded."""
+    changed = _changed(path, dimensions, get_meta(con, META_KEY))
+    if changed is not None:
+        _store(con, *changed, path)
+    return changed is not None
+
+
+def _changed(path: Path, dimensions: list[str] | None, stored: str | None) -> tuple[pd.DataFrame, str] | None:
+    """The file's rows and fingerprint when it has rows and its fingerprint is not `stored`."""
     if not path.exists():
-        return False
+        return None
     text = path.read_text(encoding="utf-8-sig")
     frame = parse(text, str(path), dimensions)
-    if frame.empty or get_meta(con, META_KEY) == _fingerprint(text):
-        return False
-    _store(con, frame, _fingerprint(text), path)
-    return True
+    return None if frame.empty or _fingerprint(text) == stored else (frame, _fingerprint(text))
 
 
 def _store(con: Connection, frame: pd.DataFrame, fingerprint: str, path: Path) -> None:
