@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from streamlit import config
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
@@ -120,3 +121,18 @@ def page_text(at: AppTest, skip: tuple[str, ...] = ()) -> str:
     walk(at._tree)
     # Protobuf text escapes quotes, markdown escapes `&` and friends: compare without backslashes.
     return "\n".join(parts).replace("\\", "")
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Every file a download button of the run serves, by its file name, as the browser would get it."""
+    served: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        if filename is not None and isinstance(path_or_data, bytes):
+            served[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return served

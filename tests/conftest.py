@@ -85,4 +85,4 @@ def engine(con: duckdb.DuckDBPyConnection) -> DuckDBEngine:
 
 
 # The app fixtures (AppTest and the browser test) live in tests/app_fixtures.py.
-from tests.app_fixtures import app, app_db, sample, sample_copy, sample_db  # noqa: E402, F401
+from tests.app_fixtures import app, app_db, downloads, sample, sample_copy, sample_db  # noqa: E402, F401

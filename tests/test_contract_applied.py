@@ -57,12 +57,17 @@ def named_by_contract_applied() -> set[str]:
     }
 
 
-@pytest.fixture
-def loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def ingested(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A store holding the cost file and the contract commitment file, loaded by the command."""
     db = tmp_path / "store.duckdb"
     assert main(["ingest", "--db", str(db), str(COSTS), str(TERMS)]) == 0
     capsys.readouterr()
     return db
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    return ingested(tmp_path, capsys)
 
 
 def shown(db: Path) -> dict[str, dict[str, object]]:

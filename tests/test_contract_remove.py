@@ -16,23 +16,17 @@ from analytics.cli import main
 from analytics.engine import DuckDBEngine
 from analytics.sources import list_sources
 from tests.app_fixtures import new_app
+from tests.test_contract_applied import COSTS, TERMS, ingested
 
-DATA = Path(__file__).parent / "data" / "contract_applied"
-COSTS = DATA / "cost_and_usage.csv"
-TERMS = DATA / "contract_commitment.csv"
+
+@pytest.fixture
+def loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    return ingested(tmp_path, capsys)
 
 
 def commitments_in(path: Path) -> int:
     with path.open(encoding="utf-8", newline="") as handle:
         return len(list(csv.DictReader(handle)))
-
-
-@pytest.fixture
-def loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    db = tmp_path / "store.duckdb"
-    assert main(["ingest", "--db", str(db), str(COSTS), str(TERMS)]) == 0
-    capsys.readouterr()
-    return db
 
 
 def stored(db: Path, sql: str) -> int:

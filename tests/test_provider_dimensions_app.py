@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from analytics import store
 from analytics.store import snapshots
@@ -51,20 +50,6 @@ def old_store_signed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setenv("FINOPS_UNIT_TARGETS", str(tmp_path / "unit_targets.csv"))
     with sign_in_configured(tmp_path):
         yield folder
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    served: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
-        if filename is not None and isinstance(path_or_data, bytes):
-            served[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return served
 
 
 def hosted_on_aws(folder: Path) -> tuple[dict[str, Decimal], str, str]:

@@ -19,7 +19,6 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from analytics import store
@@ -187,21 +186,6 @@ def signed_in_app(lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("ui.data.fx_path", lambda: lake.rates)
     with sign_in_configured(tmp_path):
         yield lake
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every file a download button of the run serves, by its file name, as the browser would get it."""
-    served: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
-        if filename is not None and isinstance(path_or_data, bytes):
-            served[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return served
 
 
 def run(email: str, page: str | None, query: Mapping[str, str] | None = None) -> AppTest:

@@ -87,6 +87,15 @@ def schema_1_store(folder: Path) -> Path:
     return folder
 
 
+def in_generation_1(folder: Path, sql: str) -> list[tuple[object, ...]]:
+    """`sql` run on the store's first generation, the schema-1 file, opened by DuckDB alone."""
+    raw = duckdb.connect(str(folder / snapshots.generation_name(1)), read_only=True)
+    try:
+        return raw.execute(sql).fetchall()
+    finally:
+        raw.close()
+
+
 def to_cent(value: object) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
 
@@ -141,13 +150,9 @@ def test_a_reader_upgrades_a_schema_1_store_with_every_sources_totals_unchanged_
         ).fetchall()
     finally:
         con.close()
-    raw = duckdb.connect(str(folder / snapshots.generation_name(1)), read_only=True)
-    try:
-        want = raw.execute(
-            "SELECT ServiceProviderName, HostProviderName, sum(EffectiveCost) FROM line_items GROUP BY ALL"
-        ).fetchall()
-    finally:
-        raw.close()
+    want = in_generation_1(
+        folder, "SELECT ServiceProviderName, HostProviderName, sum(EffectiveCost) FROM line_items GROUP BY ALL"
+    )
     assert {(s, h): to_cent(v) for s, h, v in by_host} == {(s, h): to_cent(v) for s, h, v in want}
     assert ("Houndly, Inc.", "AWS") in {(s, h) for s, h, _ in want}
     [line] = [r.getMessage() for r in caplog.records if "upgraded the store" in r.getMessage()]
@@ -268,13 +273,9 @@ def test_the_query_command_on_a_schema_1_store_groups_by_host_provider_with_the_
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = schema_1_store(tmp_path / "store")
-    raw = duckdb.connect(str(folder / snapshots.generation_name(1)), read_only=True)
-    try:
-        rows = raw.execute(
-            "SELECT HostProviderName, sum(BilledCost) FROM line_items WHERE BillingCurrency = 'USD' GROUP BY 1"
-        ).fetchall()
-    finally:
-        raw.close()
+    rows = in_generation_1(
+        folder, "SELECT HostProviderName, sum(BilledCost) FROM line_items WHERE BillingCurrency = 'USD' GROUP BY 1"
+    )
     want = {host: to_cent(total) for host, total in rows}
     args = ["--group-by", "HostProviderName", "--where", "BillingCurrency=USD", "--metric", "billed"]
     assert main(["query", "--db", str(folder), *args, "--format", "json"]) == 0
