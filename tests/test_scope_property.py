@@ -320,31 +320,30 @@ def check_budget_owners(
     costs: list[tuple],
     columns: list[str],
 ) -> None:
-    """A budget is shown when its owner has spend in scope, or when a one-dimension filter of the
-    scope names it (a team with no spend yet); no other."""
+    """A budget is shown when all of its owner's spend is in scope, or when a one-dimension filter
+    of the scope names it (a team with no spend yet); no other. Per-owner metrics follow the same rule."""
     named = {(d, v) for f in scope if len(f) == 1 for d, values in f for v in values}
     tag_rows = lake.con.execute("SELECT x_TagSetId, TagKey, TagValue FROM alloc_tags").fetchall()
-    sets = {row[columns.index("x_TagSetId")] for row in costs}
-    want = set()
-    for dimension, owner in lake.con.execute("SELECT DISTINCT owner_dimension, owner FROM budgets").fetchall():
+    everything = lake.con.execute("SELECT * FROM alloc_costs").fetchall()
+
+    def rows_of(rows: list[tuple], dimension: str, owner: str) -> Counter[tuple]:
         if dimension.startswith("tag:"):
-            spent = any(s in sets and k == dimension[4:] and v == owner for s, k, v in tag_rows)
-        else:
-            spent = dimension in columns and any(row[columns.index(dimension)] == owner for row in costs)
-        if spent or (dimension, owner) in named:
-            want.add((dimension, owner))
+            sets = {s for s, k, v in tag_rows if k == dimension[4:] and v == owner}
+            return Counter(r for r in rows if r[columns.index("x_TagSetId")] in sets)
+        if dimension not in columns:
+            return Counter()
+        return Counter(r for r in rows if r[columns.index(dimension)] == owner)
+
+    def visible(dimension: str, owner: str) -> bool:
+        whole = rows_of(everything, dimension, owner)
+        return (bool(whole) and rows_of(costs, dimension, owner) == whole) or (dimension, owner) in named
+
+    owners = lake.con.execute("SELECT DISTINCT owner_dimension, owner FROM budgets").fetchall()
+    want = {o for o in owners if visible(*o)}
     assert set(con.execute("SELECT DISTINCT owner_dimension, owner FROM budgets").fetchall()) == want
     # Business metrics: the company-wide ones (orders, users) stay; an owner's only with its budget's rule.
     metrics = set(lake.con.execute("SELECT * FROM business_metrics").fetchall())
-    owners = set()
-    for dimension, owner in {(m[3], m[4]) for m in metrics if m[3] is not None}:
-        if dimension.startswith("tag:"):
-            spent = any(s in sets and k == dimension[4:] and v == owner for s, k, v in tag_rows)
-        else:
-            spent = dimension in columns and any(row[columns.index(dimension)] == owner for row in costs)
-        if spent or (dimension, owner) in named:
-            owners.add((dimension, owner))
-    kept = {m for m in metrics if m[3] is None or (m[3], m[4]) in owners}
+    kept = {m for m in metrics if m[3] is None or visible(m[3], m[4])}
     assert set(con.execute("SELECT * FROM business_metrics").fetchall()) == kept
 
 

@@ -7,8 +7,8 @@ The scope applies after the allocation, so a team sees exactly its share of spli
 - `daily_costs` and `line_items` are those two projected onto the raw tables' columns (their
   in-scope part: a split pool row appears as the share the scope owns);
 - tags, sources and resources' utilisation are those of in-scope rows only;
-- budgets and per-owner business metrics are those of owners with in-scope spend (or named by the
-  scope); company-wide metrics (orders, users) stay, so a team can see its cost per order;
+- budgets and per-owner business metrics are those of owners whose spend is all in scope (or named
+  by the scope); company-wide metrics (orders, users) stay, so a team can see its cost per order;
 - the records of packs made by others are not shown;
 - contract commitments are those whose id is the CommitmentDiscountId of an in-scope line item, or
   that its ContractApplied names; a shared pool's rows carry no ContractApplied, which states the
@@ -70,7 +70,7 @@ def scoped_reader(folder: Path, generation: int, filters: Sequence[Filter], memo
     predicate = _predicate(con, filters)
     for view, sql in _views(con, predicate):
         con.execute(f"CREATE VIEW {view} AS {sql}")
-    _visible_owners(con, filters)
+    _visible_owners(con, filters, predicate)
     for table, sql in _owner_tables():
         con.execute(f"CREATE TABLE {table} AS {sql}")
     return con
@@ -173,9 +173,11 @@ def _has_table(con: Connection, table: str) -> bool:
     return bool(found and found[0])
 
 
-def _visible_owners(con: Connection, filters: Sequence[Filter]) -> None:
-    """`_visible(dimension, owner)`: the owners, under each dimension budgets or metrics name, that
-    have spend in scope, plus those a one-dimension filter names (a team with no spend yet)."""
+def _visible_owners(con: Connection, filters: Sequence[Filter], predicate: str) -> None:
+    """`_visible(dimension, owner)`: the owners, under each dimension budgets or metrics name, whose
+    spend is all in scope, plus those a one-dimension filter names (a team with no spend yet). An
+    owner the scope sees only part of is left out: its budget set against that part would read as
+    under budget."""
     con.execute("CREATE TABLE _visible (dimension VARCHAR, owner VARCHAR)")
     present = set(_columns(con, "alloc_costs"))
     named = con.execute(
@@ -185,14 +187,15 @@ def _visible_owners(con: Connection, filters: Sequence[Filter]) -> None:
     for (dimension,) in named:
         if dimension.startswith(TAG_PREFIX):
             con.execute(
-                "INSERT INTO _visible SELECT DISTINCT ?, TagValue FROM alloc_tags "
-                "WHERE TagKey = ? AND TagValue IS NOT NULL",
+                f"INSERT INTO _visible SELECT ?, t.TagValue FROM lake.alloc_costs r JOIN lake.alloc_tags t "
+                f"ON t.x_TagSetId = r.x_TagSetId AND t.TagKey = ? AND t.TagValue IS NOT NULL "
+                f"GROUP BY t.TagValue HAVING bool_and(coalesce({predicate}, FALSE))",
                 [dimension, dimension[len(TAG_PREFIX) :]],
             )
         elif dimension in present:
             con.execute(
-                f"INSERT INTO _visible SELECT DISTINCT ?, CAST({_ident(dimension)} AS VARCHAR) FROM alloc_costs "
-                f"WHERE {_ident(dimension)} IS NOT NULL",
+                f"INSERT INTO _visible SELECT ?, CAST(r.{_ident(dimension)} AS VARCHAR) FROM lake.alloc_costs r "
+                f"WHERE r.{_ident(dimension)} IS NOT NULL GROUP BY 2 HAVING bool_and(coalesce({predicate}, FALSE))",
                 [dimension],
             )
     singles = [(dim, value) for part in filters if len(part) == 1 for dim, values in part for value in values]
