@@ -30,7 +30,7 @@ def test_the_page_shows_savings_recommendations_and_idle_resources(app_db):
     assert any(s.value.startswith("Idle: stop or terminate") for s in at.subheader)
     # Tiles hold one figure each, short enough to be read whole in a fifth of the page.
     labels = {m.label: m.value for m in at.metric}
-    downsize = next(k for k in labels if k.startswith("Downsize ("))
+    downsize = next(k for k in labels if k.startswith("Resize ("))
     idle = next(k for k in labels if k.startswith("Stop or terminate ("))
     assert all(v.startswith("$") and " · " not in v and len(v) <= 8 for v in (labels[downsize], labels[idle]))
     assert len(at.dataframe) >= 2

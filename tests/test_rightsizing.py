@@ -250,3 +250,17 @@ def test_every_instance_type_of_the_sample_and_the_real_exports_has_a_size_ladde
         if SHAPES.match(provider, [name]) is None:
             missing.append(name)
     assert not missing
+
+
+def test_a_busy_instance_whose_size_costs_less_in_another_family_is_a_move_not_a_downsize():
+    LIST["m6a.8xlarge"] = 1.3824  # m6a is priced in the data by a resource of its own
+    try:
+        busy = resource("i-7", "m6i.8xlarge", cpu=70.0, cpu_max=90, mem=50.0)
+        out = run(busy, resource("i-8", "m6a.8xlarge", cpu=70.0, cpu_max=90, mem=50.0))
+    finally:
+        del LIST["m6a.8xlarge"]
+    row = out.loc["i-7"]
+    assert (row["action"], row["proposed"]) == ("move", "m6a.8xlarge")
+    assert row["monthly_savings"] == pytest.approx((1.536 - 1.3824) * 730)
+    assert row["reason"].startswith("no smaller size fits") and "10% less in family m6a" in row["reason"]
+    assert out.loc["i-8", "action"] == "keep"

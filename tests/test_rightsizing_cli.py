@@ -40,8 +40,8 @@ def test_the_json_has_recommendations_and_their_total(output):
     assert recs
     for rec in recs:
         assert set(rec) >= {"resource_id", "current", "proposed", "action", "monthly_savings", "risk"}
-        assert rec["action"] in {"downsize", "terminate", "keep", "insufficient_data"}
-        assert (rec["proposed"] is not None) == (rec["action"] == "downsize")
+        assert rec["action"] in {"downsize", "move", "terminate", "keep", "insufficient_data"}
+        assert (rec["proposed"] is not None) == (rec["action"] in ("downsize", "move"))
         assert isinstance(rec["monthly_savings"], float)
         assert rec["risk"] in {"very_low", "low", "medium", "high", None}
     assert output["total_monthly_savings"] == pytest.approx(sum(r["monthly_savings"] for r in recs), abs=0.005)
@@ -86,7 +86,7 @@ def test_an_idle_resource_saves_its_own_monthly_cost_computed_from_the_line_item
 def test_a_downsize_saves_the_list_price_share_of_its_cost(db):
     done = rightsizing(db, "--json")
     output = json.loads(done.stdout)
-    down = next(r for r in output["recommendations"] if r["action"] == "downsize" and r["provider"] == "gcp")
+    down = next(r for r in output["recommendations"] if r["action"] in ("downsize", "move") and r["provider"] == "gcp")
     hours, cost = window_hours_and_cost(db, output, down["resource_id"])
     con = reader(db)
     try:

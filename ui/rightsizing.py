@@ -19,7 +19,7 @@ from analytics.fx import FxTable
 from analytics.rightsizing import charts as rs_charts
 from analytics.rightsizing import report
 from analytics.rightsizing.prices import PriceSheetError, load_price_sheet
-from analytics.rightsizing.recommend import DOWNSIZE, INSUFFICIENT, TERMINATE
+from analytics.rightsizing.recommend import INSUFFICIENT, RESIZED, TERMINATE
 from analytics.rightsizing.run import Inputs, prepare, recommendations, sensitivity
 from analytics.rightsizing.settings import LOOKBACKS, PERCENTILES, Settings
 from analytics.rightsizing.shapes import load_shapes
@@ -135,7 +135,7 @@ def controls(currency: str) -> Settings:
 
 
 def kpis(frame: pd.DataFrame, currency: str) -> None:
-    down, idle = frame[frame["action"] == DOWNSIZE], frame[frame["action"] == TERMINATE]
+    down, idle = frame[frame["action"].isin(RESIZED)], frame[frame["action"] == TERMINATE]
     total = report.total_savings(frame)
     cash = report.cash_savings(frame)
     committed = total - cash
@@ -150,10 +150,11 @@ def kpis(frame: pd.DataFrame, currency: str) -> None:
     )
     # The count in the label and the money alone as the value: "1 · $672.77" was cut to "1 · $672…".
     cols[2].metric(
-        f"Downsize ({len(down)})",
+        f"Resize ({len(down)})",
         money_text(report.total_savings(down), currency, compact=True),
         border=True,
-        help="Monthly savings of the resources that fit a smaller size.",
+        help="Monthly savings of the resources that fit a smaller size (downsize), or that cost less at their "
+        "size in another family (move).",
     )
     cols[3].metric(
         f"Stop or terminate ({len(idle)})",
@@ -257,7 +258,7 @@ def resource_chart(frame: pd.DataFrame, found: Inputs, settings: Settings) -> No
     resource = st.selectbox("Resource", list(labels), format_func=lambda r: labels[r], key="rightsizing_resource")
     row = measured[measured["resource_id"] == resource].iloc[0]
     series = resource_series(data.engine(), resource, found.start, found.end)
-    after = float(row["cpu_after"]) if row["action"] == DOWNSIZE else None
+    after = float(row["cpu_after"]) if row["action"] in RESIZED else None
     st.altair_chart(rs_charts.utilisation_chart(series, settings.target, after), width="stretch", theme=None)
 
 

@@ -22,6 +22,8 @@ from analytics.rightsizing.shapes import Shapes
 from analytics.rightsizing.stats import percentile_column
 
 DOWNSIZE, TERMINATE, KEEP, INSUFFICIENT = "downsize", "terminate", "keep", "insufficient_data"
+MOVE = "move"  # the same size or larger in a cheaper family: not a downsize, though it saves
+RESIZED = (DOWNSIZE, MOVE)  # a new instance type is proposed
 RISKS = ("very_low", "low", "medium", "high")
 SAME_FAMILY_PREFERENCE = 0.01  # another family must be more than 1 point of price cheaper to win
 _SHAPE_COLUMNS = ["family", "vcpu", "memory_gib", "normalization_factor", "arch", "gpus", "burstable"]
@@ -98,10 +100,11 @@ def _decide(
     eligible = enough & has_cost & ~idle & base["family"].notna()
     chosen = _choose(base[eligible], shapes, settings, od_prices, sheet_prices)
     base = base.merge(chosen, on="key", how="left")
-    down = base["proposed"].notna()
+    proposed = base["proposed"].notna()
+    smaller = (base["new_vcpu"] < base["vcpu"]) | (base["new_mem"] < base["memory_gib"])
     base["action"] = np.select(
-        [~enough | ~has_cost, idle, down, base["family"].isna()],
-        [INSUFFICIENT, TERMINATE, DOWNSIZE, INSUFFICIENT],
+        [~enough | ~has_cost, idle, proposed & smaller, proposed, base["family"].isna()],
+        [INSUFFICIENT, TERMINATE, DOWNSIZE, MOVE, INSUFFICIENT],
         KEEP,
     )
     return _outcome(base, settings)
@@ -191,7 +194,7 @@ def _priced(cand: pd.DataFrame, od: pd.DataFrame, sheet: pd.DataFrame) -> pd.Dat
 
 
 def _outcome(base: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    down = base["action"] == DOWNSIZE
+    down = base["action"].isin(RESIZED)
     term = base["action"] == TERMINATE
     base["cpu_after"] = np.where(down, base["usage"] * base["vcpu"] / base["new_vcpu"], base["usage"])
     base["mem_after"] = np.where(down, base["mem_max"] * base["memory_gib"] / base["new_mem"], base["mem_max"])
@@ -239,6 +242,12 @@ def _reasons(base: pd.DataFrame, settings: Settings) -> list[str]:
                 f"{p} CPU {r['usage']:.1f}% of {r['vcpu']:g} vCPU needs {r['need_vcpu']:.1f} vCPU; {memory}; "
                 f"{r['new_vcpu']:g} vCPU / {r['new_mem']:g} GiB fits"
             )
+        elif r["action"] == MOVE:
+            out.append(
+                f"no smaller size fits ({p} CPU {r['usage']:.1f}% of {r['vcpu']:g} vCPU); the same "
+                f"{r['new_vcpu']:g} vCPU / {r['new_mem']:g} GiB costs {1 - r['ratio']:.0%} less "
+                f"in family {r['new_family']}"
+            )
         elif max(r["cpu_after"], 0.0 if pd.isna(r["mem_after"]) else r["mem_after"]) > settings.target * 100:
             out.append(
                 f"under-provisioned: {p} CPU {r['cpu_after']:.0f}% or peak memory above the "
@@ -255,7 +264,7 @@ def _notes(base: pd.DataFrame) -> list[str | None]:
     out: list[str | None] = []
     for r in _records(base):
         share = 0.0 if pd.isna(r["committed_share"]) else float(r["committed_share"])
-        if r["action"] not in (DOWNSIZE, TERMINATE) or share <= 0:
+        if r["action"] not in (*RESIZED, TERMINATE) or share <= 0:
             out.append(None)
             continue
         units = float(r["frees_units"])
