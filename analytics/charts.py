@@ -163,6 +163,15 @@ def partial_periods(
     return (starts < first) | (ends > last)
 
 
+def coverage(starts: pd.Series, grain: Grain, span: tuple[dt.date, dt.date] | None) -> tuple[pd.Series, str, str]:
+    """Per period starting at `starts`: "Full week" or "Week (partial)" (month, period likewise) as
+    it lies wholly or partly inside `span`; and those two labels, for a legend's domain."""
+    partial = partial_periods(starts, period_end(starts, grain), grain, span)
+    unit = {Grain.MONTH: "month", Grain.WEEK: "week"}.get(grain, "period")
+    complete, part = f"Full {unit}", f"{unit.capitalize()} (partial)"
+    return partial.map({True: part, False: complete}), complete, part
+
+
 def fit_grain(grain: Grain, start: dt.date, end: dt.date, series: int) -> Grain:
     """`grain`, or the next coarser one when periods x series would exceed MAX_POINTS."""
     days = (end - start).days + 1
@@ -193,10 +202,8 @@ def spend_over_time(
     data = frame[[PERIOD, GROUP, COST]].copy()
     data[PERIOD] = pd.to_datetime(data[PERIOD])
     data["end"] = period_end(data[PERIOD], grain)
-    partial = partial_periods(data[PERIOD], data["end"], grain, span)
-    unit = {Grain.MONTH: "month", Grain.WEEK: "week"}.get(grain, "period")
-    complete, part = f"Full {unit}", f"{unit.capitalize()} (partial)"
-    data["coverage"] = partial.map({True: part, False: complete})
+    data["coverage"], complete, part = coverage(data[PERIOD], grain, span)
+    partial = data["coverage"] == part
     data["rank"] = data[GROUP].map({v: i for i, v in enumerate(order)})
     date_format = "%b %Y" if grain is Grain.MONTH else "%a %d %b %Y"
     data["when"] = data[PERIOD].dt.strftime(date_format) + partial.map({True: " (partial)", False: ""})

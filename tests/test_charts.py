@@ -197,3 +197,15 @@ def test_every_chart_carries_the_one_theme_and_room_for_its_legend():
         assert spec["config"]["font"] == charts.FONT
         assert spec["config"]["legend"]["orient"] == "right"
     assert many["height"] > few["height"] >= 360
+
+
+def test_the_metric_chart_marks_a_week_only_partly_shown_so_it_does_not_read_as_a_drop() -> None:
+    from analytics.unit_economics.charts import metric_over_time
+
+    weeks = pd.to_datetime(["2026-08-31", "2026-09-07", "2026-09-14"])
+    frame = pd.DataFrame({"period": weeks, "value": [30_000.0, 190_000.0, 185_000.0]})
+    spec = metric_over_time(frame, grain=Grain.WEEK, metric="orders", span=(dt.date(2026, 9, 5), dt.date(2026, 9, 20)))
+    rows = next(iter(spec.to_dict()["datasets"].values()))
+    assert [r["coverage"] for r in rows] == ["Week (partial)", "Full week", "Full week"]
+    [points] = [layer for layer in spec.to_dict()["layer"] if layer["mark"]["type"] == "point"]
+    assert points["encoding"]["opacity"]["scale"] == {"domain": ["Full week", "Week (partial)"], "range": [1.0, 0.3]}

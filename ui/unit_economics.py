@@ -151,7 +151,7 @@ def cost_chart(result: UnitCosts) -> alt.Chart:
         metric_title=fmt.label(result.basis.value),
         order=order,
         colors=_colors(order),
-        span=(result.start, result.end) if result.start and result.end else None,
+        span=_span(result),
     )
 
 
@@ -164,8 +164,15 @@ def metric_chart(result: UnitCosts) -> alt.Chart:
             grain=result.grain,
             metric=result.metric.name,
             group_title=fmt.label(result.by) if result.by else None,
+            span=_span(result),
         )
-    return ue_charts.metric_over_time(result.total[[PERIOD, VALUE]], grain=result.grain, metric=result.metric.name)
+    return ue_charts.metric_over_time(
+        result.total[[PERIOD, VALUE]], grain=result.grain, metric=result.metric.name, span=_span(result)
+    )
+
+
+def _span(result: UnitCosts) -> tuple[dt.date, dt.date] | None:
+    return (result.start, result.end) if result.start and result.end else None
 
 
 def unit_text(amount: float | None, currency: str) -> str:

@@ -3,14 +3,15 @@ itself, and the waterfall of a change split into "cost grew" and "volume grew"."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
 
-from analytics.charts import GROUP, MAX_POINTS, PERIOD, SYMBOLS, color_scale, styled
+from analytics.charts import GROUP, MAX_POINTS, PERIOD, SYMBOLS, color_scale, coverage, styled
 from analytics.schema import Grain
 
 UNIT = "unit"  # column names inside chart data (dimension names are not valid field names)
@@ -100,14 +101,28 @@ def unit_cost_over_time(
     return styled(cast(alt.Chart, alt.layer(*layers).properties(height=max(320, 18 * len(order) + 40))))
 
 
-def metric_over_time(frame: pd.DataFrame, *, grain: Grain, metric: str, group_title: str | None = None) -> alt.Chart:
+def metric_over_time(
+    frame: pd.DataFrame,
+    *,
+    grain: Grain,
+    metric: str,
+    group_title: str | None = None,
+    span: tuple[dt.date, dt.date] | None = None,
+) -> alt.Chart:
     """The business metric per period (per group when `frame` has one), gaps left open.
-    `frame`: period, value (NaN: no value), optional group."""
+    `frame`: period, value (NaN: no value), optional group. A week or month only partly inside
+    `span` (the first and last day shown) holds only part of its volume: its point is faint and its
+    tooltip says so, so that it does not read as a drop."""
     grouped = group_title is not None and GROUP in frame
     data = frame[[PERIOD, VALUE, *([GROUP] if grouped else [])]].copy()
     data[PERIOD] = pd.to_datetime(data[PERIOD])
-    tooltip = [_period_tooltip(grain), alt.Tooltip(f"{VALUE}:Q", title=metric, format=",.0f")]
-    encode: dict[str, object] = {
+    data["coverage"], complete, part = coverage(data[PERIOD], grain, span)
+    tooltip = [
+        _period_tooltip(grain),
+        alt.Tooltip("coverage:N", title="Covers"),
+        alt.Tooltip(f"{VALUE}:Q", title=metric, format=",.0f"),
+    ]
+    encode: dict[str, Any] = {
         "x": _x(grain),
         "y": alt.Y(f"{VALUE}:Q", title=metric, axis=alt.Axis(format="~s")),
         "tooltip": tooltip,
@@ -115,8 +130,14 @@ def metric_over_time(frame: pd.DataFrame, *, grain: Grain, metric: str, group_ti
     if grouped:
         encode["color"] = alt.Color(f"{GROUP}:N", title=group_title)
         tooltip.insert(1, alt.Tooltip(f"{GROUP}:N", title=group_title))
-    line = alt.Chart(data).mark_line(invalid="break-paths-filter-domains", point=True, color="#5C6370")
-    return styled(line.encode(**encode).properties(height=240))
+    base = alt.Chart(data).encode(**encode)
+    line = base.mark_line(invalid="break-paths-filter-domains", color="#5C6370")
+    points = base.mark_point(filled=True, color="#5C6370").encode(
+        opacity=alt.Opacity(
+            "coverage:N", title=None, scale=alt.Scale(domain=[complete, part], range=[1.0, 0.3]), legend=None
+        )
+    )
+    return styled(cast(alt.Chart, alt.layer(line, points).properties(height=240)))
 
 
 def change_waterfall(
