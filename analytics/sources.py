@@ -26,6 +26,7 @@ from analytics.store import (
     snapshots,
     transaction,
 )
+from analytics.store.rollup import SOURCE_TABLES
 
 # A provider whose latest day with charges is more than this many days before today (UTC) is
 # stale. Providers deliver a day's charges one to two days late (AWS CUR and Azure exports refresh
@@ -153,7 +154,7 @@ def remove_source(con: Connection, source_id: int | str) -> list[str]:
             delete_sample(con)
         else:
             files = _files(con, "x_SourceId = ?", [source_id])
-            for table in ("line_items", "daily_costs", "sources"):
+            for table in (*SOURCE_TABLES, "sources"):
                 con.execute(f"DELETE FROM {table} WHERE x_SourceId = ?", [source_id])
         con.execute(
             "DELETE FROM tag_sets WHERE x_TagSetId NOT IN (SELECT x_TagSetId FROM line_items WHERE x_TagSetId "

@@ -11,12 +11,14 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from analytics import store
 from analytics.cli import main
 from analytics.commitments.contract_progress import progress
 from analytics.engine import DuckDBEngine
+from analytics.store import snapshots
 from tests.app_fixtures import new_app
 from tests.store_state import db_fingerprint
 
@@ -235,3 +237,54 @@ def test_a_scoped_reader_counts_no_contract_applied_of_a_shared_pool_split_onto_
         if r["BillingCurrency"] == "EUR"
         for e in json.loads(r["ContractApplied"], parse_float=Decimal)["Elements"]
     )
+
+
+def test_a_redelivered_period_replaces_its_applied_amounts_and_removing_it_takes_them_away(
+    loaded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The applied amounts are summed once per source when it is stored; a later delivery of the same
+    period replaces them, as it replaces the line items, and a removal takes them with the rows."""
+    rows = raw_rows()
+    for r in rows:
+        if r["ContractApplied"]:
+            body = json.loads(r["ContractApplied"], parse_float=Decimal)
+            for element in body["Elements"]:
+                for key in [k for k in element if k.lower() == "contractcommitmentappliedcost"]:
+                    element[key] = Decimal(element[key]) * 2
+            r["ContractApplied"] = json.dumps(body, default=str)
+    again = tmp_path / "cost_and_usage_restated.csv"
+    with again.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["ingest", "--db", str(loaded), str(again)]) == 0
+    cost, _ = expected_applied()
+    got = shown(loaded)
+    assert got["EDP-1"]["applied_cost"] == {c: 2 * v for c, v in cost["EDP-1"].items()}
+    assert main(["remove", "--db", str(loaded), str(again), "--yes"]) == 0
+    capsys.readouterr()
+    assert shown(loaded)["EDP-1"]["applied_cost"] == {}
+    con = store.reader(loaded)
+    try:
+        assert con.execute("SELECT count(*) FROM contract_applied").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_a_store_written_before_the_applied_sums_gets_them_when_it_is_upgraded(loaded: Path) -> None:
+    current = snapshots.current(loaded)
+    assert current is not None
+    old = duckdb.connect(str(current.file))  # made to look as schema 1 left it
+    try:
+        old.execute("DROP TABLE contract_applied")
+        old.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        old.execute("CHECKPOINT")
+    finally:
+        old.close()
+    cost, quantity = expected_applied()
+    got = shown(loaded)  # the reader upgrades the store first
+    assert store.generation(loaded) == current.generation + 1
+    for ident, by_currency in cost.items():
+        if ident in got:
+            assert got[ident]["applied_cost"] == dict(by_currency)
+    assert got["HOURS-1"]["applied_quantity"] == dict(quantity["HOURS-1"])

@@ -21,12 +21,18 @@ NOT_LINKED = "not linked"
 
 # Purchase rows are left out: FOCUS's Purchase row states the commitment's whole value in its
 # ContractApplied (Scenario 1 of the column's text), which is the amount, not progress towards it.
-_APPLIED = f"""
+_APPLIED = """
 SELECT commitment_id AS id, BillingCurrency AS currency, applied_unit AS unit,
        CAST(sum(applied_cost) AS VARCHAR) AS cost, CAST(sum(applied_quantity) AS VARCHAR) AS quantity
-FROM ({elements_sql("line_items", ("ChargeCategory", "BillingCurrency"))})
+FROM {elements}
 WHERE commitment_id IS NOT NULL AND ChargeCategory IS DISTINCT FROM 'Purchase'
 GROUP BY ALL
+"""
+# The elements summed per source when it was stored (analytics/store/rollup.py). A scoped reader has
+# no such table: its line items are the scope's, so their own elements are read.
+_HAS_ROLLUP = """
+SELECT count(*) AS n FROM information_schema.tables
+WHERE table_name = 'contract_applied' AND table_catalog = current_database()
 """
 
 _BY_DISCOUNT_ID = """
@@ -50,7 +56,11 @@ def applied(engine: Engine, ids: list[str]) -> dict[str, Applied]:
     """Per contract commitment id in `ids`: the applied cost and quantity, ContractApplied first,
     CommitmentDiscountId for the ids no ContractApplied element names."""
     out: dict[str, Applied] = {}
-    for r in engine.query(_APPLIED).to_dict("records"):
+    if int(engine.query(_HAS_ROLLUP)["n"].iloc[0]) > 0:
+        elements = "contract_applied"
+    else:
+        elements = f"({elements_sql('line_items', ('ChargeCategory', 'BillingCurrency'))})"
+    for r in engine.query(_APPLIED.format(elements=elements)).to_dict("records"):
         entry = out.setdefault(str(r["id"]), Applied(CONTRACT_APPLIED))
         if r["cost"] is not None and not pd.isna(r["cost"]):
             _add(entry.cost, str(r["currency"]), Decimal(str(r["cost"])))

@@ -14,7 +14,7 @@ from analytics.ingest.tags import parse_tags, tag_set_id
 from analytics.ingest.views import LABEL, combine
 from analytics.schema import FOCUS_COLUMNS
 from analytics.store import SAMPLE_FORMAT, delete_sample, is_sample, transaction
-from analytics.store.rollup import build_rollup
+from analytics.store.rollup import SOURCE_TABLES, build_contract_applied, build_rollup
 
 # A billing period of one provider's billing account is delivered whole; a newer delivery of the
 # same key replaces the older one, while files of the same ingest batch (parts of one export) add up.
@@ -78,6 +78,8 @@ def store_rows(
                 con.unregister("_tag_map")
         report.rows_loaded = int(inserted[0]) if inserted else 0
         build_rollup(con, source_id)
+        if "ContractApplied" in present:
+            build_contract_applied(con, source_id)
         periods = con.execute(
             "SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM daily_costs WHERE x_SourceId = ? ORDER BY 1",
             [source_id],
@@ -134,7 +136,7 @@ def _replace_earlier_deliveries(
         [batch, combined],
     ).fetchall()
     report.replaced = [f"{period} from {file}" for file, period in replaced]
-    for table in ("line_items", "daily_costs"):
+    for table in SOURCE_TABLES:
         con.execute(f"DELETE FROM {table} t USING _delivery d WHERE {match} AND {earlier}", [batch, combined])
     con.execute("DELETE FROM sources s WHERE NOT EXISTS (SELECT 1 FROM line_items l WHERE l.x_SourceId = s.x_SourceId)")
     con.execute("DROP TABLE _delivery")
@@ -154,6 +156,6 @@ def _replace_same_file(con: Connection, staged: str, batch: str, report: IngestR
     )
     earlier_sources = found.fetchall()
     report.replaced = [f"the earlier copy {file}" for _, file in earlier_sources]
-    for table in ("line_items", "daily_costs", "sources"):
+    for table in (*SOURCE_TABLES, "sources"):
         for source_id, _ in earlier_sources:
             con.execute(f"DELETE FROM {table} WHERE x_SourceId = ?", [source_id])

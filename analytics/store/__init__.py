@@ -20,11 +20,12 @@ import duckdb
 from analytics.engine import Connection
 from analytics.schema import LINE_ITEM_COLUMNS, MONEY
 from analytics.store import lock, scoped, snapshots, upgrade
-from analytics.store.rollup import DAILY_COSTS_DDL
+from analytics.store.rollup import CONTRACT_APPLIED_DDL, DAILY_COSTS_DDL, SOURCE_TABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
-# 2: ServiceProviderName and HostProviderName in daily_costs, the time of each contract commitment load
+# 2: ServiceProviderName and HostProviderName in daily_costs, the time of each contract commitment load,
+# the contract_applied rollup
 SCHEMA_VERSION = "2"  # (analytics/store/upgrade.py)
 SAMPLE_FORMAT = "sample"
 MEMORY_LIMIT = os.environ.get("FINOPS_MEMORY_LIMIT", "1500MB")
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS tag_sets (
     PRIMARY KEY (x_TagSetId, TagKey)
 );
 {DAILY_COSTS_DDL.strip()}
+{CONTRACT_APPLIED_DDL.strip()}
 CREATE TABLE IF NOT EXISTS utilization (
     resource_id VARCHAR NOT NULL,
     "timestamp" TIMESTAMP NOT NULL,
@@ -460,7 +462,7 @@ def is_sample(con: Connection) -> bool:
 def delete_sample(con: Connection) -> None:
     """Remove the sample's rows and the tables only the sample fills; the caller holds the transaction."""
     sample_sources = "SELECT x_SourceId FROM sources WHERE x_SourceFormat = ?"
-    for table in ("line_items", "daily_costs"):
+    for table in SOURCE_TABLES:
         con.execute(f"DELETE FROM {table} WHERE x_SourceId IN ({sample_sources})", [SAMPLE_FORMAT])
     con.execute("DELETE FROM sources WHERE x_SourceFormat = ?", [SAMPLE_FORMAT])
     for table in ("utilization", "budgets", "business_metrics"):
