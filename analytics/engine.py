@@ -22,6 +22,17 @@ class Engine(Protocol):
         ...
 
 
+def has_table(engine: Engine, name: str) -> bool:
+    """Whether the database `engine` reads holds table or view `name`: a store, or one of its
+    generations, written before the table existed lacks it."""
+    frame = engine.query(
+        "SELECT count(*) AS n FROM information_schema.tables "
+        "WHERE table_name = ? AND table_catalog = current_database()",
+        [name],
+    )
+    return bool(frame["n"].iloc[0])
+
+
 class DuckDBEngine:
     """Runs each query on its own cursor, so one connection can serve several threads."""
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from analytics.commitments.contracts import ContractTerms, contract_terms
 from analytics.contract_applied import elements_sql
-from analytics.engine import Engine
+from analytics.engine import Engine, has_table
 
 CONTRACT_APPLIED = "ContractApplied"
 COMMITMENT_DISCOUNT_ID = "CommitmentDiscountId"
@@ -28,12 +28,7 @@ FROM {elements}
 WHERE commitment_id IS NOT NULL AND ChargeCategory IS DISTINCT FROM 'Purchase'
 GROUP BY ALL
 """
-# The elements summed per source when it was stored (analytics/store/rollup.py). A scoped reader has
-# no such table: its line items are the scope's, so their own elements are read.
-_HAS_ROLLUP = """
-SELECT count(*) AS n FROM information_schema.tables
-WHERE table_name = 'contract_applied' AND table_catalog = current_database()
-"""
+
 
 _BY_DISCOUNT_ID = """
 SELECT CommitmentDiscountId AS id, BillingCurrency AS currency, CAST(sum(EffectiveCost) AS VARCHAR) AS cost
@@ -56,7 +51,9 @@ def applied(engine: Engine, ids: list[str]) -> dict[str, Applied]:
     """Per contract commitment id in `ids`: the applied cost and quantity, ContractApplied first,
     CommitmentDiscountId for the ids no ContractApplied element names."""
     out: dict[str, Applied] = {}
-    if int(engine.query(_HAS_ROLLUP)["n"].iloc[0]) > 0:
+    # The elements summed per source when it was stored (analytics/store/rollup.py). A scoped reader
+    # has no such table: its line items are the scope's, so their own elements are read.
+    if has_table(engine, "contract_applied"):
         elements = "contract_applied"
     else:
         elements = f"({elements_sql('line_items', ('ChargeCategory', 'BillingCurrency'))})"

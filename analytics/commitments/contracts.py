@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.engine import Engine
+from analytics.engine import Engine, has_table
 
 BASIS = "contract dataset"
 
@@ -35,12 +35,6 @@ class ContractTerms:
         return round((self.end - self.start).days / 30.4)
 
 
-# A store (or generation) written before the dataset existed has no table: then nothing is stated.
-_EXISTS = """
-SELECT count(*) AS n FROM information_schema.tables
-WHERE table_name = 'contract_commitments' AND table_catalog = current_database()
-"""
-
 _SQL = """
 SELECT ContractCommitmentId AS id, ContractCommitmentPeriodStart AS start, ContractCommitmentPeriodEnd AS "end",
        CAST(ContractCommitmentCost AS VARCHAR) AS cost, BillingCurrency AS currency,
@@ -53,7 +47,7 @@ FROM contract_commitments
 
 def contract_terms(engine: Engine) -> dict[str, ContractTerms]:
     """The stated terms by commitment id (the CommitmentDiscountId of the cost rows)."""
-    if int(engine.query(_EXISTS)["n"].iloc[0]) == 0:
+    if not has_table(engine, "contract_commitments"):
         return {}
     frame = engine.query(_SQL)
     return {

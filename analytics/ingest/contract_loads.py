@@ -6,17 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from analytics.engine import Connection, Engine
+from analytics.engine import Connection, Engine, has_table
 from analytics.ingest.contract import DATASET
 from analytics.store import transaction
 
 PREFIX = "contract-"
 
-# A scoped reader of a generation written before the table existed has no such view.
-_EXISTS = """
-SELECT count(*) AS n FROM information_schema.tables
-WHERE table_name = 'contract_commitments' AND table_catalog = current_database()
-"""
 _LOADS = """
 SELECT x_SourceId AS id, any_value(x_SourceFile) AS source, count(*) AS rows,
        list(DISTINCT ContractId ORDER BY ContractId) AS contracts,
@@ -41,7 +36,7 @@ def list_loads(engine: Engine) -> list[dict[str, Any]]:
     """Per load, the keys of analytics.sources.list_sources: `id` is `contract-<id>`, `rows` the
     commitments it holds (those a later file of the same ids replaced are no longer its),
     `billing_periods` the span of its commitment periods (YYYY-MM, end exclusive), no totals."""
-    if int(engine.query(_EXISTS)["n"].iloc[0]) == 0:
+    if not has_table(engine, "contract_commitments"):
         return []
     return [
         {

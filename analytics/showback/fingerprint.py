@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.engine import Connection, Engine
+from analytics.engine import Connection, Engine, has_table
 from analytics.showback.request import PackRequest
 
 KEY = ("source", "format", "billing_period", "currency")
@@ -99,15 +99,10 @@ def record_pack(
     )
 
 
-def has_history(engine: Engine) -> bool:
-    frame = engine.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'showback_packs'")
-    return bool(frame["n"].iloc[0])
-
-
 def last_pack(engine: Engine, request: PackRequest, totals: pd.DataFrame) -> Recorded | None:
     """The latest pack recorded for the same months (any owner dimension or basis: they share the
     data), with the per-source differences between its data and `totals` (empty when unchanged)."""
-    if not has_history(engine):
+    if not has_table(engine, "showback_packs"):
         return None
     frame = engine.query(
         "SELECT * FROM showback_packs WHERE first_month = ? AND last_month = ? ORDER BY generated_at DESC LIMIT 1",
