@@ -184,12 +184,10 @@ def _drain(pipe: Path, writer: threading.Thread) -> None:
 
 
 def _inflate(data: Path, target: Path, failed: list[Exception]) -> None:
-    # One buffer, reused: a new 4 MB block per read costs the kernel fresh pages every time.
-    buffer = memoryview(bytearray(1 << 22))
     try:
         with igzip.open(data, "rb") as stream, target.open("wb") as out:
-            while size := stream.readinto(buffer):
-                out.write(buffer[:size])
+            while block := stream.read(1 << 22):
+                out.write(block)
     except Exception as exc:  # raised in the reading thread, which alone reports to the user
         failed.append(exc)
 

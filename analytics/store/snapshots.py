@@ -187,7 +187,7 @@ def _ended(name: str) -> bool:
     """Whether the process that named a file `name` (see `process_name`) has ended; False for a name
     no process of ours gives."""
     pid, _, started = name.partition("-")
-    if not pid.isdigit() or not (started.isdigit() or not started):
+    if not pid.isdigit() or (started and not started.isdigit()):
         return False
     if not _alive(int(pid)):
         return True
